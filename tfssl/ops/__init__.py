@@ -1,0 +1,21 @@
+"""Distributed and numerical ops shared by the methods."""
+
+from tfssl.ops.distributed import (
+    all_gather,
+    all_reduce_mean,
+    all_reduce_sum,
+    global_batch_size,
+    global_offset,
+    num_replicas,
+    replica_id,
+)
+
+__all__ = [
+    "all_gather",
+    "all_reduce_mean",
+    "all_reduce_sum",
+    "global_batch_size",
+    "global_offset",
+    "num_replicas",
+    "replica_id",
+]

@@ -1,0 +1,72 @@
+"""Cross-replica collectives: the one home of every all_gather / all_reduce in tfssl.
+
+Every function works outside any strategy, in a strategy's cross-replica context (treated as one
+replica) and inside `strategy.run`; with one replica they return their input unchanged, so
+losses written with them give the same value on one device and on R replicas (the replica rule).
+"""
+
+import tensorflow as tf
+
+
+def _replica_context():
+    """The current replica context, or None in a cross-replica context."""
+    return tf.distribute.get_replica_context()
+
+
+def num_replicas():
+    """Number of replicas taking part in the current step (1 outside `strategy.run`)."""
+    ctx = _replica_context()
+    return 1 if ctx is None else ctx.num_replicas_in_sync
+
+
+def replica_id():
+    """This replica's index in its sync group, as an int32 tensor (0 outside `strategy.run`)."""
+    ctx = _replica_context()
+    if ctx is None or ctx.num_replicas_in_sync == 1:
+        return tf.constant(0, tf.int32)
+    return tf.cast(ctx.replica_id_in_sync_group, tf.int32)
+
+
+def all_gather(x, axis=0):
+    """Concatenates `x` from every replica along `axis`, in replica order.
+
+    The gradient flows back to each replica's own slice, summed over the replicas' losses.
+    """
+    ctx = _replica_context()
+    if ctx is None or ctx.num_replicas_in_sync == 1:
+        return tf.convert_to_tensor(x)
+    return ctx.all_gather(x, axis=axis)
+
+
+def all_reduce_sum(x):
+    """Sum of `x` over replicas (a nested structure is reduced in one collective)."""
+    ctx = _replica_context()
+    if ctx is None or ctx.num_replicas_in_sync == 1:
+        return tf.nest.map_structure(tf.convert_to_tensor, x)
+    return ctx.all_reduce(tf.distribute.ReduceOp.SUM, x)
+
+
+def all_reduce_mean(x):
+    """Mean of `x` over replicas."""
+    ctx = _replica_context()
+    if ctx is None or ctx.num_replicas_in_sync == 1:
+        return tf.nest.map_structure(tf.convert_to_tensor, x)
+    return ctx.all_reduce(tf.distribute.ReduceOp.MEAN, x)
+
+
+def global_batch_size(local_batch_size):
+    """Global batch size from a replica's batch size (an int32 tensor, summed over replicas)."""
+    return all_reduce_sum(tf.cast(local_batch_size, tf.int32))
+
+
+def global_offset(local_batch_size):
+    """Row index, in the global batch, of this replica's first local row.
+
+    Per-replica batches may differ in size (the last partial batch), so the offset sums the
+    sizes of the replicas before this one rather than assuming replica_id × local batch.
+    """
+    ctx = _replica_context()
+    if ctx is None or ctx.num_replicas_in_sync == 1:
+        return tf.constant(0, tf.int32)
+    sizes = all_gather(tf.reshape(tf.cast(local_batch_size, tf.int32), [1]))  # [R]
+    return tf.reduce_sum(sizes[: ctx.replica_id_in_sync_group])
