@@ -1,0 +1,298 @@
+"""Dataclass trees describing an experiment: what to train (`task`), how long (`trainer`), where
+(`runtime`). Every experiment shares these; a method adds its own fields by subclassing
+`TaskConfig`."""
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+
+class ConfigError(ValueError):
+    """An experiment configuration that cannot be used as written."""
+
+
+def _check_choice(path, value, choices):
+    if value not in choices:
+        raise ConfigError(f"{path}={value!r} is not one of {sorted(choices)}")
+
+
+def _check_range(path, values):
+    if len(values) != 2 or not 0 < values[0] <= values[1]:
+        raise ConfigError(f"{path}={values!r} must be [low, high] with 0 < low <= high")
+
+
+@dataclass
+class AugmentationConfig:
+    """The SimCLR augmentation recipe applied to every view (see `tfssl.data.AugmentParams`)."""
+
+    crop_ratio: List[float] = field(default_factory=lambda: [3 / 4, 4 / 3])
+    flip: bool = True
+    color_jitter_strength: float = 1.0
+    color_jitter_prob: float = 0.8
+    grayscale_prob: float = 0.2
+    blur_prob: float = 0.0
+    blur_sigma: List[float] = field(default_factory=lambda: [0.1, 2.0])
+    solarize_prob: float = 0.0
+    solarize_threshold: float = 0.5
+
+    def validate(self, path):
+        _check_range(f"{path}.crop_ratio", self.crop_ratio)
+        _check_range(f"{path}.blur_sigma", self.blur_sigma)
+        for name in ("color_jitter_prob", "grayscale_prob", "blur_prob", "solarize_prob"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ConfigError(f"{path}.{name} must be a probability in [0, 1]")
+
+
+@dataclass
+class ViewsConfig:
+    """Multi-crop spec: `num_global` crops at `global_size`, `num_local` crops at `local_size`."""
+
+    num_global: int = 2
+    global_size: int = 32
+    global_scale: List[float] = field(default_factory=lambda: [0.08, 1.0])
+    num_local: int = 0
+    local_size: int = 16
+    local_scale: List[float] = field(default_factory=lambda: [0.05, 0.4])
+
+    def validate(self, path):
+        if self.num_global < 1 or self.num_local < 0:
+            raise ConfigError(f"{path}: need num_global >= 1 and num_local >= 0")
+        _check_range(f"{path}.global_scale", self.global_scale)
+        _check_range(f"{path}.local_scale", self.local_scale)
+
+
+DATA_SOURCES = ("embedded", "tfds", "folder", "tfrecord")
+
+
+@dataclass
+class DataConfig:
+    """Where images come from and how they are batched.
+
+    `source` picks the reader: `embedded` (the built-in digits renders, `split` train/test),
+    `tfds` (`tfds_name`, `split`, optional `path` as TFDS data_dir), `folder` (`path` holds one
+    sub-folder per class) or `tfrecord` (`path` is a file pattern of tf.train.Example records).
+    """
+
+    source: str = "embedded"
+    tfds_name: str = ""
+    split: str = "train"
+    path: str = ""
+    label_offset: int = 0
+    global_batch_size: int = 256
+    image_size: int = 32
+    shuffle_buffer: int = 10000
+    cache: bool = True
+    deterministic: Optional[bool] = None
+    augmentation: AugmentationConfig = field(default_factory=AugmentationConfig)
+    views: ViewsConfig = field(default_factory=ViewsConfig)
+
+    def validate(self, path):
+        _check_choice(f"{path}.source", self.source, DATA_SOURCES)
+        if self.source == "tfds" and not self.tfds_name:
+            raise ConfigError(f"{path}.tfds_name is required when {path}.source='tfds'")
+        if self.source in ("folder", "tfrecord") and not self.path:
+            raise ConfigError(f"{path}.path is required when {path}.source={self.source!r}")
+        if self.global_batch_size < 1 or self.image_size < 1:
+            raise ConfigError(f"{path}: global_batch_size and image_size must be positive")
+        self.augmentation.validate(f"{path}.augmentation")
+        self.views.validate(f"{path}.views")
+
+
+BACKBONES = ("resnet18", "resnet34", "resnet50", "tiny")
+
+
+@dataclass
+class BackboneConfig:
+    """The encoder f(·): a ResNet with a CIFAR (3×3, no max-pool) or ImageNet stem, or `tiny`."""
+
+    type: str = "resnet18"
+    stem: str = "cifar"
+    width_multiplier: float = 1.0
+    zero_init_residual: bool = False
+    sync_bn: bool = False
+    bn_momentum: float = 0.9
+
+    def validate(self, path):
+        _check_choice(f"{path}.type", self.type, BACKBONES)
+        _check_choice(f"{path}.stem", self.stem, ("cifar", "imagenet"))
+        if self.width_multiplier <= 0:
+            raise ConfigError(f"{path}.width_multiplier must be positive")
+
+
+@dataclass
+class ProjectionHeadConfig:
+    """The projection MLP g(·): SimCLR v1 uses 2 layers, v2 uses 3."""
+
+    num_layers: int = 2
+    hidden_dim: int = 2048
+    output_dim: int = 128
+    use_bn: bool = True
+
+    def validate(self, path):
+        if self.num_layers < 1 or self.hidden_dim < 1 or self.output_dim < 1:
+            raise ConfigError(f"{path}: num_layers, hidden_dim and output_dim must be positive")
+
+
+@dataclass
+class ModelConfig:
+    backbone: BackboneConfig = field(default_factory=BackboneConfig)
+    projection_head: ProjectionHeadConfig = field(default_factory=ProjectionHeadConfig)
+
+    def validate(self, path):
+        self.backbone.validate(f"{path}.backbone")
+        self.projection_head.validate(f"{path}.projection_head")
+
+
+@dataclass
+class LARSConfig:
+    momentum: float = 0.9
+    eta: float = 0.001
+    nesterov: bool = False
+
+
+@dataclass
+class SGDConfig:
+    momentum: float = 0.9
+    nesterov: bool = False
+
+
+@dataclass
+class AdamConfig:
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+
+
+OPTIMIZERS = ("lars", "sgd", "adamw", "adam")
+
+
+@dataclass
+class OptimizerConfig:
+    """One-of optimizer config: `type` picks the sub-config that applies."""
+
+    type: str = "lars"
+    weight_decay: float = 1e-6
+    exclude_from_weight_decay: List[str] = field(
+        default_factory=lambda: [r"(^|/)bias$", r"(^|/)gamma$", r"(^|/)beta$"]
+    )
+    lars: LARSConfig = field(default_factory=LARSConfig)
+    sgd: SGDConfig = field(default_factory=SGDConfig)
+    adamw: AdamConfig = field(default_factory=AdamConfig)
+    adam: AdamConfig = field(default_factory=AdamConfig)
+
+    def validate(self, path):
+        _check_choice(f"{path}.type", self.type, OPTIMIZERS)
+        if self.weight_decay < 0:
+            raise ConfigError(f"{path}.weight_decay must be >= 0")
+
+
+@dataclass
+class LearningRateConfig:
+    """Warm-up + cosine (or constant) schedule; the peak is `base_learning_rate` scaled by the
+    global batch size as in SimCLR: linear → base·B/256, sqrt → base·√B, none → base."""
+
+    type: str = "cosine"
+    base_learning_rate: float = 0.3
+    scaling: str = "linear"
+    warmup_steps: int = 0
+    alpha: float = 0.0
+
+    def validate(self, path):
+        _check_choice(f"{path}.type", self.type, ("cosine", "constant"))
+        _check_choice(f"{path}.scaling", self.scaling, ("linear", "sqrt", "none"))
+        if self.base_learning_rate <= 0 or self.warmup_steps < 0:
+            raise ConfigError(f"{path}: need base_learning_rate > 0 and warmup_steps >= 0")
+
+
+@dataclass
+class EvaluationConfig:
+    """The linear probe run after training: L2-regularised logistic regression on frozen
+    features, its inverse regularisation `c` chosen on a held-out part of the train split."""
+
+    c_grid: List[float] = field(default_factory=lambda: [0.01, 0.1, 1.0, 10.0])
+    held_out_fraction: float = 0.2
+    max_iter: int = 1000
+
+    def validate(self, path):
+        if not self.c_grid or not 0.0 < self.held_out_fraction < 1.0:
+            raise ConfigError(f"{path}: need a non-empty c_grid and 0 < held_out_fraction < 1")
+
+
+@dataclass
+class TaskConfig:
+    """What to train: the method, its model, its data and its optimisation."""
+
+    method: str = ""
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train_data: DataConfig = field(default_factory=DataConfig)
+    eval_data: DataConfig = field(
+        default_factory=lambda: DataConfig(split="test", cache=False, shuffle_buffer=0)
+    )
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    learning_rate: LearningRateConfig = field(default_factory=LearningRateConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+
+    def validate(self, path="task"):
+        if not self.method:
+            raise ConfigError(f"{path}.method is empty")
+        self.model.validate(f"{path}.model")
+        self.train_data.validate(f"{path}.train_data")
+        self.eval_data.validate(f"{path}.eval_data")
+        self.optimizer.validate(f"{path}.optimizer")
+        self.learning_rate.validate(f"{path}.learning_rate")
+        self.evaluation.validate(f"{path}.evaluation")
+
+
+@dataclass
+class TrainerConfig:
+    """How long to train and how often to checkpoint and log."""
+
+    train_steps: int = 1000
+    steps_per_loop: int = 1
+    checkpoint_interval: int = 500
+    max_to_keep: int = 3
+    log_interval: int = 50
+
+    def validate(self, path="trainer"):
+        for name in ("train_steps", "steps_per_loop", "checkpoint_interval", "log_interval"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{path}.{name} must be >= 1")
+
+
+@dataclass
+class RuntimeConfig:
+    """Where it runs: the tf.distribute strategy, precision and seed."""
+
+    seed: int = 0
+    distribution_strategy: str = "one_device"
+    cpu_replicas: int = 1
+    tpu: str = ""
+    mixed_precision: str = "float32"
+    jit_compile: bool = False
+
+    def validate(self, path="runtime"):
+        _check_choice(
+            f"{path}.distribution_strategy", self.distribution_strategy, ("one_device", "mirrored", "tpu")
+        )
+        _check_choice(
+            f"{path}.mixed_precision", self.mixed_precision, ("float32", "mixed_bfloat16", "mixed_float16")
+        )
+        if self.cpu_replicas < 1:
+            raise ConfigError(f"{path}.cpu_replicas must be >= 1")
+
+
+@dataclass
+class ExperimentConfig:
+    """A whole experiment; `validate()` checks it before anything is built."""
+
+    task: TaskConfig = field(default_factory=TaskConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
+
+    def validate(self):
+        self.task.validate("task")
+        self.trainer.validate("trainer")
+        self.runtime.validate("runtime")
+        return self
+
+    def as_dict(self):
+        return dataclasses.asdict(self)

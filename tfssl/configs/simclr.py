@@ -1,0 +1,84 @@
+"""SimCLR experiments: a quick run on the embedded dataset and the paper's ImageNet setting."""
+
+from dataclasses import dataclass
+
+from tfssl.configs import base
+from tfssl.configs.registry import register_experiment, register_task
+
+IMAGENET_TRAIN_EXAMPLES = 1281167
+
+
+@register_task("simclr")
+@dataclass
+class SimCLRTaskConfig(base.TaskConfig):
+    method: str = "simclr"
+    temperature: float = 0.5
+
+
+@register_experiment("simclr_embedded")
+def simclr_embedded():
+    """Width-16 CIFAR ResNet-18 on the 32×32 embedded digits; about 4 minutes on 2 CPU cores."""
+    task = SimCLRTaskConfig(
+        temperature=0.5,
+        model=base.ModelConfig(
+            backbone=base.BackboneConfig(type="resnet18", stem="cifar", width_multiplier=0.25),
+            projection_head=base.ProjectionHeadConfig(num_layers=2, hidden_dim=512, output_dim=128),
+        ),
+        train_data=base.DataConfig(
+            source="embedded",
+            split="train",
+            global_batch_size=128,
+            augmentation=base.AugmentationConfig(flip=False, color_jitter_strength=0.5),
+            views=base.ViewsConfig(global_size=32, global_scale=[0.2, 1.0]),
+        ),
+        eval_data=base.DataConfig(source="embedded", split="test", cache=False, shuffle_buffer=0),
+        optimizer=base.OptimizerConfig(type="adamw", weight_decay=1e-4),
+        learning_rate=base.LearningRateConfig(
+            base_learning_rate=2e-3, scaling="none", warmup_steps=40
+        ),
+    )
+    return base.ExperimentConfig(
+        task=task,
+        trainer=base.TrainerConfig(train_steps=400, checkpoint_interval=100, log_interval=20),
+        runtime=base.RuntimeConfig(seed=0),
+    )
+
+
+@register_experiment("simclr_imagenet")
+def simclr_imagenet():
+    """SimCLR v1 on ImageNet: ResNet-50, batch 4096, LARS lr 0.3·B/256, 100 epochs, T=0.1."""
+    global_batch = 4096
+    steps_per_epoch = IMAGENET_TRAIN_EXAMPLES // global_batch
+    task = SimCLRTaskConfig(
+        temperature=0.1,
+        model=base.ModelConfig(
+            backbone=base.BackboneConfig(type="resnet50", stem="imagenet", sync_bn=True),
+            projection_head=base.ProjectionHeadConfig(num_layers=2, hidden_dim=2048, output_dim=128),
+        ),
+        train_data=base.DataConfig(
+            source="tfds",
+            tfds_name="imagenet2012",
+            split="train",
+            global_batch_size=global_batch,
+            image_size=224,
+            augmentation=base.AugmentationConfig(
+                flip=True, color_jitter_strength=1.0, blur_prob=0.5
+            ),
+            views=base.ViewsConfig(global_size=224, global_scale=[0.08, 1.0]),
+        ),
+        eval_data=base.DataConfig(
+            source="tfds", tfds_name="imagenet2012", split="validation", image_size=224,
+            cache=False, shuffle_buffer=0,
+        ),
+        optimizer=base.OptimizerConfig(type="lars", weight_decay=1e-6),
+        learning_rate=base.LearningRateConfig(
+            base_learning_rate=0.3, scaling="linear", warmup_steps=10 * steps_per_epoch
+        ),
+    )
+    return base.ExperimentConfig(
+        task=task,
+        trainer=base.TrainerConfig(
+            train_steps=100 * steps_per_epoch, checkpoint_interval=5000, log_interval=100
+        ),
+        runtime=base.RuntimeConfig(distribution_strategy="tpu"),
+    )
