@@ -1,0 +1,17 @@
+"""Backbones (ResNet, tiny) and MLP heads for self-supervised learning."""
+
+from tfssl.models.factory import build_backbone
+from tfssl.models.heads import mlp, projection_head
+from tfssl.models.resnet import resnet, resnet18, resnet34, resnet50
+from tfssl.models.tiny import tiny_backbone
+
+__all__ = [
+    "build_backbone",
+    "mlp",
+    "projection_head",
+    "resnet",
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "tiny_backbone",
+]

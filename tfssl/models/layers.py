@@ -1,0 +1,59 @@
+"""Convolution and batch-norm builders shared by the backbones and heads."""
+
+import keras
+
+
+def scaled_width(base, multiplier):
+    """Channel count `base * multiplier` rounded to an int of at least 1, for width-scaled nets."""
+    return max(1, int(round(base * multiplier)))
+
+
+def conv2d(x, filters, kernel_size, strides=1, name=None):
+    """Apply a bias-free, He-normal (fan-out) initialised convolution to `x`.
+
+    Strided convolutions pad symmetrically and then use "valid" padding, as the reference ResNet
+    does; Keras' "same" would put the extra row/column only at the bottom/right. Either way the
+    output size is ceil(input / strides), so any H, W works.
+    """
+    padding = "same"
+    if strides > 1:
+        total = kernel_size - 1
+        if total:
+            begin, end = total // 2, total - total // 2
+            x = keras.layers.ZeroPadding2D(((begin, end), (begin, end)), name=f"{name}_pad")(x)
+        padding = "valid"
+    return keras.layers.Conv2D(
+        filters,
+        kernel_size,
+        strides=strides,
+        padding=padding,
+        use_bias=False,
+        kernel_initializer=keras.initializers.VarianceScaling(
+            scale=2.0, mode="fan_out", distribution="truncated_normal"
+        ),
+        name=name,
+    )(x)
+
+
+def batch_norm(
+    name,
+    sync_bn=False,
+    momentum=0.9,
+    epsilon=1e-5,
+    center=True,
+    scale=True,
+    zero_init=False,
+):
+    """A BatchNormalization layer; `sync_bn` pools statistics across replicas (large-batch SSL).
+
+    `zero_init=True` starts gamma at zero so a residual branch initially outputs zero.
+    """
+    return keras.layers.BatchNormalization(
+        momentum=momentum,
+        epsilon=epsilon,
+        center=center,
+        scale=scale,
+        gamma_initializer="zeros" if zero_init else "ones",
+        synchronized=sync_bn,
+        name=name,
+    )
