@@ -1,0 +1,43 @@
+"""Warm-up + cosine schedule and the batch-size learning-rate scaling rule."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from tfssl.optim import WarmupCosine, scale_learning_rate
+
+
+def test_warmup_cosine_values():
+    schedule = WarmupCosine(2.0, total_steps=110, warmup_steps=10, alpha=0.1)
+    value = lambda step: float(schedule(step))  # noqa: E731
+    assert value(0) == 0.0
+    assert value(5) == pytest.approx(1.0)
+    assert value(10) == pytest.approx(2.0)
+    assert value(60) == pytest.approx(2.0 * (0.1 + 0.9 * 0.5))
+    assert value(110) == pytest.approx(0.2)
+    assert value(500) == pytest.approx(0.2)
+    decay = np.array([value(step) for step in range(10, 111)])
+    assert np.all(np.diff(decay) < 0)
+
+
+def test_no_warmup_starts_at_base_and_serializes():
+    schedule = WarmupCosine(0.3, total_steps=100)
+    assert float(schedule(0)) == pytest.approx(0.3)
+    clone = keras.optimizers.schedules.deserialize(keras.optimizers.schedules.serialize(schedule))
+    assert float(clone(50)) == pytest.approx(0.15)
+
+
+def test_warmup_longer_than_total_raises():
+    with pytest.raises(ValueError):
+        WarmupCosine(0.1, total_steps=5, warmup_steps=10)
+
+
+def test_scale_learning_rate():
+    assert scale_learning_rate(0.3, 4096, "linear") == pytest.approx(4.8)
+    assert scale_learning_rate(0.075, 4096, "sqrt") == pytest.approx(0.075 * math.sqrt(4096))
+    assert scale_learning_rate(0.075, 4096, "sqrt") == pytest.approx(4.8)
+    assert scale_learning_rate(0.5, 4096, "none") == 0.5
+    with pytest.raises(ValueError, match="linear"):
+        scale_learning_rate(0.1, 256, "log")

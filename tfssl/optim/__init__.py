@@ -1,0 +1,23 @@
+"""Optimizers (LARS, SGD/AdamW with path-based decay exclusions) and learning-rate schedules."""
+
+from tfssl.optim.decoupled import AdamW, SGDW
+from tfssl.optim.factory import build_optimizer
+from tfssl.optim.lars import LARS
+from tfssl.optim.schedules import WarmupCosine, scale_learning_rate
+from tfssl.optim.weight_decay import (
+    DEFAULT_WEIGHT_DECAY_EXCLUSIONS,
+    apply_weight_decay_exclusions,
+    matches_any,
+)
+
+__all__ = [
+    "DEFAULT_WEIGHT_DECAY_EXCLUSIONS",
+    "LARS",
+    "AdamW",
+    "SGDW",
+    "WarmupCosine",
+    "apply_weight_decay_exclusions",
+    "build_optimizer",
+    "matches_any",
+    "scale_learning_rate",
+]

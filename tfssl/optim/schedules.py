@@ -1,0 +1,57 @@
+"""Learning-rate schedule and batch-size scaling rule used by SimCLR-style pre-training."""
+
+import math
+
+import keras
+from keras import ops
+
+LR_SCALINGS = ("linear", "sqrt", "none")
+
+
+@keras.saving.register_keras_serializable(package="tfssl")
+class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warm-up from 0 to `base_learning_rate`, then cosine decay to `alpha * base`.
+
+    The rate reaches base at `warmup_steps`, alpha * base at `total_steps`, and stays there.
+    """
+
+    def __init__(self, base_learning_rate, total_steps, warmup_steps=0, alpha=0.0):
+        if not 0 <= warmup_steps <= total_steps:
+            raise ValueError(
+                f"Need 0 <= warmup_steps <= total_steps, got {warmup_steps}, {total_steps}."
+            )
+        self.base_learning_rate = base_learning_rate
+        self.total_steps = total_steps
+        self.warmup_steps = warmup_steps
+        self.alpha = alpha
+
+    def __call__(self, step):
+        """The learning rate at optimizer iteration `step`."""
+        step = ops.cast(step, "float32")
+        warmup = float(self.warmup_steps)
+        warmup_rate = self.base_learning_rate * step / max(warmup, 1.0)
+        decay_steps = max(float(self.total_steps - self.warmup_steps), 1.0)
+        progress = ops.clip((step - warmup) / decay_steps, 0.0, 1.0)
+        cosine = 0.5 * (1.0 + ops.cos(math.pi * progress))
+        decayed_rate = self.base_learning_rate * (self.alpha + (1.0 - self.alpha) * cosine)
+        return ops.where(step < warmup, warmup_rate, decayed_rate)
+
+    def get_config(self):
+        """Constructor arguments, for serialization."""
+        return {
+            "base_learning_rate": self.base_learning_rate,
+            "total_steps": self.total_steps,
+            "warmup_steps": self.warmup_steps,
+            "alpha": self.alpha,
+        }
+
+
+def scale_learning_rate(base_learning_rate, global_batch_size, scaling="linear"):
+    """SimCLR's batch-size rule: "linear" base * B / 256, "sqrt" base * sqrt(B), "none" base."""
+    if scaling == "linear":
+        return base_learning_rate * global_batch_size / 256
+    if scaling == "sqrt":
+        return base_learning_rate * math.sqrt(global_batch_size)
+    if scaling == "none":
+        return base_learning_rate
+    raise ValueError(f"Unknown learning-rate scaling {scaling!r}; valid: {LR_SCALINGS}.")
