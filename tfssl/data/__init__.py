@@ -1,0 +1,31 @@
+"""Data: image sources, per-image stateless SSL augmentation, multi-view and eval pipelines."""
+
+from tfssl.data.augment import AugmentParams, augment_view
+from tfssl.data.embedded import embedded_source_indices, load_embedded
+from tfssl.data.multiview import ViewSpec, multiview
+from tfssl.data.pipeline import eval_dataset, make_dataset
+from tfssl.data.sources import (
+    ImageFolderScan,
+    from_image_folder,
+    from_numpy,
+    from_tfds,
+    from_tfrecord,
+    scan_image_folder,
+)
+
+__all__ = [
+    "AugmentParams",
+    "ImageFolderScan",
+    "ViewSpec",
+    "augment_view",
+    "embedded_source_indices",
+    "eval_dataset",
+    "from_image_folder",
+    "from_numpy",
+    "from_tfds",
+    "from_tfrecord",
+    "load_embedded",
+    "make_dataset",
+    "multiview",
+    "scan_image_folder",
+]

@@ -1,0 +1,211 @@
+"""The SimCLR augmentation recipe as per-image ops driven by stateless random seeds.
+
+Every random decision is drawn from a seed derived from the view's own seed, so each image and
+each view gets independent parameters (unlike Keras preprocessing layers, which draw one
+parameter per batch) and the whole pipeline is reproducible under a seed.
+"""
+
+import dataclasses
+import functools
+import math
+
+import tensorflow as tf
+
+# Blur is specified at this reference resolution (SimCLR: kernel = 10% of a 224 px side).
+_BLUR_REFERENCE_SIZE = 224
+_CROP_ATTEMPTS = 10
+# Sub-seed slots: fixed so switching one op off leaves the others' randomness unchanged.
+_CROP, _FLIP, _JITTER_APPLY, _JITTER, _GREY, _BLUR_APPLY, _BLUR, _SOLARIZE = range(8)
+_NUM_SUBSEEDS = 8
+
+
+@dataclasses.dataclass(frozen=True)
+class AugmentParams:
+    """Parameters of one view's augmentation (SimCLR defaults; blur off, as on small images).
+
+    `color_jitter_strength` s gives brightness/contrast/saturation 0.8s and hue 0.2s.
+    `blur_sigma` is in pixels at a 224 px reference and scales with the view size. `multiview`
+    replaces `crop_scale` with its `ViewSpec`'s global/local scale.
+    """
+
+    crop_scale: tuple = (0.08, 1.0)
+    crop_ratio: tuple = (3 / 4, 4 / 3)
+    flip: bool = True
+    color_jitter_strength: float = 1.0
+    color_jitter_prob: float = 0.8
+    grayscale_prob: float = 0.2
+    blur_prob: float = 0.0
+    blur_sigma: tuple = (0.1, 2.0)
+    solarize_prob: float = 0.0
+    solarize_threshold: float = 0.5
+
+
+def augment_view(image, size, params, seed):
+    """One random view: resized crop, flip, colour jitter, greyscale, blur, solarisation.
+
+    Args:
+      image: uint8 (0..255) or float ([0, 1]) tensor [H, W, 3].
+      size: output side in pixels.
+      params: an `AugmentParams`.
+      seed: int32/int64 tensor of shape [2] for the `tf.random.stateless_*` ops.
+
+    Returns:
+      float32 [size, size, 3] in [0, 1].
+    """
+    seeds = tf.random.experimental.stateless_split(seed, num=_NUM_SUBSEEDS)
+    image = tf.ensure_shape(_to_float(image), [None, None, 3])
+    image = random_resized_crop(image, size, params.crop_scale, params.crop_ratio, seeds[_CROP])
+    if params.flip:
+        flip = tf.random.stateless_uniform([], seeds[_FLIP]) < 0.5
+        image = tf.where(flip, tf.image.flip_left_right(image), image)
+    if params.color_jitter_prob > 0 and params.color_jitter_strength > 0:
+        jitter = functools.partial(
+            color_jitter, strength=params.color_jitter_strength, seed=seeds[_JITTER]
+        )
+        image = _apply_with_prob(jitter, image, params.color_jitter_prob, seeds[_JITTER_APPLY])
+    if params.grayscale_prob > 0:
+        image = _apply_with_prob(to_grayscale, image, params.grayscale_prob, seeds[_GREY])
+    if params.blur_prob > 0:
+        sigma = tf.random.stateless_uniform([], seeds[_BLUR], *params.blur_sigma)
+        sigma_px = sigma * size / _BLUR_REFERENCE_SIZE
+        radius = max(1, size // 20)  # Kernel side 2r+1, about 10% of the image side.
+        blur = functools.partial(gaussian_blur, sigma=sigma_px, radius=radius)
+        image = _apply_with_prob(blur, image, params.blur_prob, seeds[_BLUR_APPLY])
+    if params.solarize_prob > 0:
+        solar = functools.partial(solarize, threshold=params.solarize_threshold)
+        image = _apply_with_prob(solar, image, params.solarize_prob, seeds[_SOLARIZE])
+    return tf.clip_by_value(image, 0.0, 1.0)
+
+
+def random_resized_crop(image, size, scale, ratio, seed):
+    """Torchvision-style random resized crop with stateless randomness.
+
+    Tries up to 10 (area fraction in `scale`, log-uniform aspect ratio in `ratio`) boxes and takes
+    the first that fits; if none does, falls back to the largest centred box with a clamped ratio.
+
+    Args:
+      image: float32 [H, W, C].
+      size: output side in pixels.
+      scale: (min, max) crop area as a fraction of the image area.
+      ratio: (min, max) crop width / height.
+      seed: shape-[2] seed.
+
+    Returns:
+      float32 [size, size, C], bilinearly resized.
+    """
+    area_seed, ratio_seed, offset_seed = tf.unstack(
+        tf.random.experimental.stateless_split(seed, num=3)
+    )
+    shape = tf.shape(image)
+    height, width = shape[0], shape[1]
+    h, w = tf.cast(height, tf.float32), tf.cast(width, tf.float32)
+    areas = h * w * tf.random.stateless_uniform([_CROP_ATTEMPTS], area_seed, *scale)
+    log_lo, log_hi = math.log(ratio[0]), math.log(ratio[1])
+    aspects = tf.exp(tf.random.stateless_uniform([_CROP_ATTEMPTS], ratio_seed, log_lo, log_hi))
+    crop_ws = tf.round(tf.sqrt(areas * aspects))  # [attempts]
+    crop_hs = tf.round(tf.sqrt(areas / aspects))
+    fits = (crop_ws > 0) & (crop_hs > 0) & (crop_ws <= w) & (crop_hs <= h)
+    found = tf.reduce_any(fits)
+    first = tf.argmax(tf.cast(fits, tf.int32))  # Index of the first fitting attempt.
+
+    in_ratio = w / h
+    fallback_w = tf.where(in_ratio > ratio[1], tf.round(h * ratio[1]), w)
+    fallback_h = tf.where(in_ratio < ratio[0], tf.round(w / ratio[0]), h)
+    crop_w = tf.cast(tf.where(found, crop_ws[first], fallback_w), tf.int32)
+    crop_h = tf.cast(tf.where(found, crop_hs[first], fallback_h), tf.int32)
+
+    u = tf.random.stateless_uniform([2], offset_seed)
+    random_top = tf.cast(u[0] * tf.cast(height - crop_h + 1, tf.float32), tf.int32)
+    random_left = tf.cast(u[1] * tf.cast(width - crop_w + 1, tf.float32), tf.int32)
+    top = tf.where(found, tf.minimum(random_top, height - crop_h), (height - crop_h) // 2)
+    left = tf.where(found, tf.minimum(random_left, width - crop_w), (width - crop_w) // 2)
+    crop = tf.slice(image, [top, left, 0], [crop_h, crop_w, -1])
+    crop.set_shape([None, None, image.shape[-1]])
+    return tf.image.resize(crop, [size, size], method="bilinear")
+
+
+def color_jitter(image, strength, seed):
+    """SimCLR colour jitter: brightness, contrast, saturation, hue in a random per-image order.
+
+    Brightness is multiplicative (factor in [max(0, 1-b), 1+b]); the image is clipped to [0, 1]
+    after each op.
+
+    Args:
+      image: float32 [H, W, 3] in [0, 1].
+      strength: s; brightness/contrast/saturation 0.8s, hue 0.2s.
+      seed: shape-[2] seed.
+    """
+    order_seed, b_seed, c_seed, s_seed, h_seed = tf.unstack(
+        tf.random.experimental.stateless_split(seed, num=5)
+    )
+    amount = 0.8 * strength
+    lo, hi = max(0.0, 1.0 - amount), 1.0 + amount
+    max_hue = min(0.5, 0.2 * strength)
+    brightness = tf.random.stateless_uniform([], b_seed, lo, hi)
+    contrast = tf.random.stateless_uniform([], c_seed, lo, hi)
+    saturation = tf.random.stateless_uniform([], s_seed, lo, hi)
+    hue = tf.random.stateless_uniform([], h_seed, -max_hue, max_hue)
+    ops = [
+        lambda x: x * brightness,
+        lambda x: tf.image.adjust_contrast(x, contrast),
+        lambda x: tf.image.adjust_saturation(x, saturation),
+        lambda x: tf.image.adjust_hue(x, hue),
+    ]
+    order = tf.argsort(tf.random.stateless_uniform([len(ops)], order_seed))
+
+    def step(i, x):
+        x = tf.switch_case(order[i], [functools.partial(op, x) for op in ops])
+        return i + 1, tf.clip_by_value(x, 0.0, 1.0)
+
+    # A loop rather than 4 unrolled switches: the branches are traced once, not once per step.
+    _, image = tf.while_loop(lambda i, _: i < len(ops), step, (tf.constant(0), image))
+    return image
+
+
+def to_grayscale(image):
+    """Luma greyscale replicated to 3 channels: [H, W, 3] -> [H, W, 3]."""
+    return tf.image.grayscale_to_rgb(tf.image.rgb_to_grayscale(image))
+
+
+def gaussian_blur(image, sigma, radius):
+    """Gaussian blur as two separable depthwise passes with reflect padding.
+
+    Reflect padding keeps a constant image constant at the borders.
+
+    Args:
+      image: float32 [H, W, C] with H, W > radius.
+      sigma: scalar standard deviation in pixels.
+      radius: Python int; the kernel has 2 * radius + 1 taps.
+    """
+    x = tf.range(-radius, radius + 1, dtype=tf.float32)
+    sigma = tf.maximum(tf.cast(sigma, tf.float32), 1e-6)
+    kernel = tf.exp(-(x**2) / (2.0 * sigma**2))
+    kernel /= tf.reduce_sum(kernel)
+    channels = tf.shape(image)[-1]
+    taps = 2 * radius + 1
+    horizontal = tf.tile(tf.reshape(kernel, [1, taps, 1, 1]), [1, 1, channels, 1])
+    vertical = tf.tile(tf.reshape(kernel, [taps, 1, 1, 1]), [1, 1, channels, 1])
+    pad = [[0, 0], [radius, radius], [radius, radius], [0, 0]]
+    batch = tf.pad(image[None], pad, mode="REFLECT")  # [1, H + 2r, W + 2r, C]
+    batch = tf.nn.depthwise_conv2d(batch, horizontal, [1, 1, 1, 1], "VALID")
+    batch = tf.nn.depthwise_conv2d(batch, vertical, [1, 1, 1, 1], "VALID")  # [1, H, W, C]
+    return batch[0]
+
+
+def solarize(image, threshold=0.5):
+    """Inverts pixels at or above `threshold` (x -> 1 - x), for images in [0, 1]."""
+    return tf.where(image >= threshold, 1.0 - image, image)
+
+
+def _apply_with_prob(fn, image, prob, seed):
+    """`fn(image)` with probability `prob`, else `image` (a per-image Bernoulli draw)."""
+    apply = tf.random.stateless_uniform([], seed) < prob
+    return tf.cond(apply, lambda: fn(image), lambda: image)
+
+
+def _to_float(image):
+    """uint8 [0, 255] -> float32 [0, 1]; float input is taken to be in [0, 1] already."""
+    image = tf.convert_to_tensor(image)
+    if image.dtype == tf.uint8:
+        return tf.image.convert_image_dtype(image, tf.float32)
+    return tf.cast(image, tf.float32)
