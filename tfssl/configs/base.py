@@ -183,6 +183,8 @@ class OptimizerConfig:
         _check_choice(f"{path}.type", self.type, OPTIMIZERS)
         if self.weight_decay < 0:
             raise ConfigError(f"{path}.weight_decay must be >= 0")
+        if self.type == "adam" and self.weight_decay:
+            raise ConfigError(f"{path}: 'adam' takes no weight_decay; use type 'adamw'")
 
 
 @dataclass

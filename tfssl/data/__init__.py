@@ -3,7 +3,7 @@
 from tfssl.data.augment import AugmentParams, augment_view
 from tfssl.data.embedded import embedded_source_indices, load_embedded
 from tfssl.data.multiview import ViewSpec, multiview
-from tfssl.data.pipeline import eval_dataset, make_dataset
+from tfssl.data.pipeline import eval_dataset, make_dataset, preprocess_for_eval
 from tfssl.data.sources import (
     ImageFolderScan,
     from_image_folder,
@@ -27,5 +27,6 @@ __all__ = [
     "load_embedded",
     "make_dataset",
     "multiview",
+    "preprocess_for_eval",
     "scan_image_folder",
 ]

@@ -55,6 +55,14 @@ def make_dataset(
     return ds.with_options(_options(deterministic))
 
 
+def preprocess_for_eval(images, image_size):
+    """uint8 images ([H, W, 3] or [N, H, W, 3]) → float32 in [0, 1] resized (bilinear) to
+    image_size²: the one preprocessing of evaluation and of exported serving models."""
+    images = tf.image.convert_image_dtype(images, tf.float32)
+    images = tf.image.resize(images, [image_size, image_size], method="bilinear")
+    return tf.clip_by_value(images, 0.0, 1.0)
+
+
 def eval_dataset(source, image_size, batch_size):
     """Un-augmented, ordered, finite batches for feature extraction and linear probes.
 
@@ -64,9 +72,7 @@ def eval_dataset(source, image_size, batch_size):
     """
 
     def prepare(example):
-        image = tf.image.convert_image_dtype(example["image"], tf.float32)
-        image = tf.image.resize(image, [image_size, image_size], method="bilinear")
-        return {"image": tf.clip_by_value(image, 0.0, 1.0), "label": example["label"]}
+        return {"image": preprocess_for_eval(example["image"], image_size), "label": example["label"]}
 
     ds = source.map(prepare, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     ds = ds.batch(batch_size, drop_remainder=False)

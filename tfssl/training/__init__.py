@@ -1,0 +1,7 @@
+"""Strategy, inputs, callbacks and the training loop that runs an experiment."""
+
+from tfssl.training.callbacks import NonFiniteLossError
+from tfssl.training.strategy import build_strategy, split_cpu
+from tfssl.training.trainer import evaluate_linear, restore_model, run_experiment, train
+
+__all__ = ["NonFiniteLossError", "build_strategy", "evaluate_linear", "restore_model", "run_experiment", "split_cpu", "train"]

@@ -1,0 +1,111 @@
+"""Keras callbacks for long runs: periodic checkpoints, a stop on NaN/Inf loss, and a log line
+plus TensorBoard scalars with step, loss, learning rate and images/s."""
+
+import math
+import time
+
+import keras
+import tensorflow as tf
+from absl import logging
+
+
+def _global_step(model):
+    return int(model.optimizer.iterations.numpy())
+
+
+def _loss_is_finite(logs):
+    return logs is not None and "loss" in logs and math.isfinite(float(logs["loss"]))
+
+
+class NonFiniteLossError(RuntimeError):
+    """Training produced a NaN or infinite loss and was stopped."""
+
+
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Stops training at the first NaN/Inf loss and records the step, so that no checkpoint is
+    written from the corrupted weights and the trainer can name the last good one."""
+
+    def __init__(self):
+        super().__init__()
+        self.failed_step = None
+        self.failed_loss = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        if logs is not None and "loss" in logs and not _loss_is_finite(logs):
+            self.failed_step = _global_step(self.model)
+            self.failed_loss = float(logs["loss"])
+            self.model.stop_training = True
+
+
+class CheckpointEvery(keras.callbacks.Callback):
+    """Saves `manager`'s checkpoint every `interval` optimizer steps and at the end of training,
+    only while the loss is finite. TensorFlow writes the data files under temporary names and
+    then updates the `checkpoint` index atomically, so a killed run never sees a half-written
+    checkpoint."""
+
+    def __init__(self, manager, interval):
+        super().__init__()
+        self.manager = manager
+        self.interval = interval
+        self._last_saved = None
+        self._healthy = True
+
+    def _save(self, step):
+        if self._healthy and step != self._last_saved:
+            self.manager.save(checkpoint_number=step)
+            self._last_saved = step
+            logging.info("saved checkpoint at step %d", step)
+
+    def on_train_begin(self, logs=None):
+        self._last_saved = _global_step(self.model)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._healthy = self._healthy and (logs is None or "loss" not in logs or _loss_is_finite(logs))
+        step = _global_step(self.model)
+        if step // self.interval > (self._last_saved or 0) // self.interval:
+            self._save(step)
+
+    def on_train_end(self, logs=None):
+        self._save(_global_step(self.model))
+
+
+class ProgressLogger(keras.callbacks.Callback):
+    """Every `interval` steps logs `step, loss, …, lr, images/s` and writes them as TensorBoard
+    scalars; keeps the history for the training-curve plot."""
+
+    def __init__(self, interval, global_batch_size, total_steps, summary_dir=None):
+        super().__init__()
+        self.interval = interval
+        self.global_batch_size = global_batch_size
+        self.total_steps = total_steps
+        self.writer = tf.summary.create_file_writer(summary_dir) if summary_dir else None
+        self.history = []
+        self._last_step = None
+        self._last_time = None
+
+    def on_train_begin(self, logs=None):
+        self._last_step = _global_step(self.model)
+        self._last_time = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = _global_step(self.model)
+        if step // self.interval == self._last_step // self.interval and step != self.total_steps:
+            return
+        now = time.perf_counter()
+        images_per_sec = (step - self._last_step) * self.global_batch_size / max(now - self._last_time, 1e-9)
+        self._last_step, self._last_time = step, now
+        scalars = {name: float(value) for name, value in (logs or {}).items()}
+        scalars["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        scalars["images_per_sec"] = images_per_sec
+        self.history.append({"step": step, **scalars})
+        logging.info(
+            "step %d/%d %s",
+            step,
+            self.total_steps,
+            " ".join(f"{name}={value:.4g}" for name, value in scalars.items()),
+        )
+        if self.writer is not None:
+            with self.writer.as_default(step=step):
+                for name, value in scalars.items():
+                    tf.summary.scalar(name, value)
+            self.writer.flush()

@@ -1,0 +1,74 @@
+"""From a task's `DataConfig` to tf.data: the source reader, and the per-replica training
+pipeline handed to `distribute_datasets_from_function`."""
+
+from tfssl import data
+
+
+def build_source(data_config):
+    """The unbatched `{"image", "label"}` dataset a DataConfig names, and its size (or None)."""
+    if data_config.source == "embedded":
+        images, labels = data.load_embedded(data_config.split)
+        return data.from_numpy(images, labels), len(labels)
+    if data_config.source == "tfds":
+        return data.from_tfds(data_config.tfds_name, data_config.split, data_config.path or None), None
+    if data_config.source == "folder":
+        source = data.from_image_folder(data_config.path)
+        return source, int(source.cardinality())
+    if data_config.source == "tfrecord":
+        return data.from_tfrecord(data_config.path, label_offset=data_config.label_offset), None
+    raise ValueError(f"unknown data source '{data_config.source}'")
+
+
+def view_spec(views_config):
+    return data.ViewSpec(
+        num_global=views_config.num_global,
+        global_size=views_config.global_size,
+        global_scale=tuple(views_config.global_scale),
+        num_local=views_config.num_local,
+        local_size=views_config.local_size,
+        local_scale=tuple(views_config.local_scale),
+    )
+
+
+def augment_params(augmentation_config):
+    a = augmentation_config
+    return data.AugmentParams(
+        crop_ratio=tuple(a.crop_ratio),
+        flip=a.flip,
+        color_jitter_strength=a.color_jitter_strength,
+        color_jitter_prob=a.color_jitter_prob,
+        grayscale_prob=a.grayscale_prob,
+        blur_prob=a.blur_prob,
+        blur_sigma=tuple(a.blur_sigma),
+        solarize_prob=a.solarize_prob,
+        solarize_threshold=a.solarize_threshold,
+    )
+
+
+def train_input_fn(source, data_config, seed):
+    """A `fn(input_context)` yielding per-replica batches of augmented views of `source`."""
+
+    def input_fn(input_context):
+        return data.make_dataset(
+            source,
+            view_spec(data_config.views),
+            augment_params(data_config.augmentation),
+            per_replica_batch_size=input_context.get_per_replica_batch_size(
+                data_config.global_batch_size
+            ),
+            seed=seed,
+            input_context=input_context,
+            shuffle_buffer=data_config.shuffle_buffer,
+            cache=data_config.cache,
+            deterministic=data_config.deterministic,
+        )
+
+    return input_fn
+
+
+def eval_input(data_config, batch_size=None):
+    """Un-augmented, ordered `{"image", "label"}` batches for feature extraction."""
+    source, _ = build_source(data_config)
+    return data.eval_dataset(
+        source, data_config.image_size, batch_size or data_config.global_batch_size
+    )

@@ -1,0 +1,43 @@
+"""Builds the tf.distribute strategy named by the runtime config."""
+
+import tensorflow as tf
+from absl import logging
+
+
+def split_cpu(num_devices):
+    """Splits the host CPU into `num_devices` logical devices so MirroredStrategy can run
+    several replicas without accelerators. Must run before TensorFlow initialises its devices;
+    afterwards it only checks that enough logical CPUs exist."""
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    try:
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * num_devices
+        )
+    except RuntimeError:
+        available = len(tf.config.list_logical_devices("CPU"))
+        if available < num_devices:
+            raise RuntimeError(
+                f"cpu_replicas={num_devices} needs {num_devices} logical CPUs, but TensorFlow "
+                f"already initialised {available}; set it before any TensorFlow op runs"
+            ) from None
+
+
+def build_strategy(name, cpu_replicas=1, tpu=""):
+    """`one_device`, `mirrored` (all GPUs, else `cpu_replicas` logical CPUs) or `tpu`."""
+    if name == "tpu":
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return tf.distribute.TPUStrategy(resolver)
+    gpus = tf.config.list_logical_devices("GPU")
+    if name == "one_device":
+        return tf.distribute.OneDeviceStrategy("/gpu:0" if gpus else "/cpu:0")
+    if name == "mirrored":
+        if gpus:
+            return tf.distribute.MirroredStrategy()
+        if cpu_replicas > 1:
+            split_cpu(cpu_replicas)
+        devices = [d.name for d in tf.config.list_logical_devices("CPU")][:cpu_replicas]
+        logging.info("MirroredStrategy over %d CPU device(s): %s", len(devices), devices)
+        return tf.distribute.MirroredStrategy(devices)
+    raise ValueError(f"unknown strategy '{name}' (one_device, mirrored, tpu)")
