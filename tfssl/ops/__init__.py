@@ -9,8 +9,10 @@ from tfssl.ops.distributed import (
     num_replicas,
     replica_id,
 )
+from tfssl.ops.queue import FeatureQueue
 
 __all__ = [
+    "FeatureQueue",
     "all_gather",
     "all_reduce_mean",
     "all_reduce_sum",
