@@ -212,7 +212,7 @@ class EvaluationConfig:
 
     c_grid: List[float] = field(default_factory=lambda: [0.01, 0.1, 1.0, 10.0])
     held_out_fraction: float = 0.2
-    max_iter: int = 1000
+    max_iter: int = 300
 
     def validate(self, path):
         if not self.c_grid or not 0.0 < self.held_out_fraction < 1.0:
