@@ -1,0 +1,135 @@
+"""Throughput benchmark of an experiment's train step and of its input pipeline.
+
+  python -m tfssl.benchmark --experiment=simclr_embedded [--params_override=...] \
+      [--steps=N] [--what=step|pipeline|both]
+
+Prints one JSON line per measurement. `step` runs synthetic, already-augmented batches through
+the real `train_step` under the configured strategy (input pipeline excluded); `pipeline` runs the
+real tf.data pipeline (decode, augment, batch) with no model. Warm-up steps are excluded and the
+figure is the median of several timed windows.
+"""
+
+import json
+import os
+import resource
+import statistics
+import time
+
+from absl import app, flags
+
+flags.DEFINE_string("experiment", None, "Registered experiment name.")
+flags.DEFINE_multi_string("config_file", [], "YAML overrides, applied in order.")
+flags.DEFINE_string("params_override", "", "Overrides applied last: 'a.b=1,c=d' or YAML.")
+flags.DEFINE_integer("steps", 20, "Timed steps per window.")
+flags.DEFINE_integer("windows", 5, "Timed windows; the median is reported.")
+flags.DEFINE_integer("warmup", 3, "Untimed steps before the first window (tracing, caches).")
+flags.DEFINE_enum("what", "both", ["step", "pipeline", "both"], "What to measure.")
+flags.mark_flag_as_required("experiment")
+
+FLAGS = flags.FLAGS
+
+
+def peak_rss_mb():
+    """Peak resident memory of this process in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def median_rate(run_window, items_per_window, windows):
+    """Median items/s over `windows` calls of `run_window()`."""
+    rates = []
+    for _ in range(windows):
+        start = time.perf_counter()
+        run_window()
+        rates.append(items_per_window / (time.perf_counter() - start))
+    return statistics.median(rates)
+
+
+def _synthetic_views(config, strategy):
+    """A distributed dataset repeating one random per-replica batch of views, held in memory."""
+    import tensorflow as tf
+
+    data = config.task.train_data
+    views = data.views
+    sizes = [views.global_size] * views.num_global + [views.local_size] * views.num_local
+
+    def dataset_fn(context):
+        batch = context.get_per_replica_batch_size(data.global_batch_size)
+        element = {
+            "views": tuple(tf.random.uniform([batch, s, s, 3], seed=i) for i, s in enumerate(sizes)),
+            "label": tf.zeros([batch], tf.int64),
+        }
+        return tf.data.Dataset.from_tensors(element).cache().repeat()
+
+    return strategy.distribute_datasets_from_function(dataset_fn), len(sizes)
+
+
+def measure_step(config, steps, windows, warmup):
+    """images/s and views/s of the real train step on synthetic batches."""
+    from tfssl.training.trainer import build_training_model, strategy_from_config
+
+    strategy = strategy_from_config(config.runtime)
+    with strategy.scope():
+        model = build_training_model(config, total_steps=config.trainer.train_steps)
+    dataset, num_views = _synthetic_views(config, strategy)
+    iterator = iter(dataset)
+    model.make_train_function()
+    steps_per_call = config.trainer.steps_per_loop
+
+    def run(n):
+        for _ in range(max(1, n // steps_per_call)):
+            logs = model.train_function(iterator)
+        float(logs["loss"])  # Wait for the device.
+
+    run(warmup)
+    batch = config.task.train_data.global_batch_size
+    rate = median_rate(lambda: run(steps), steps * batch, windows)
+    return {"images_per_sec": rate, "views_per_sec": rate * num_views}
+
+
+def measure_pipeline(config, steps, windows, warmup):
+    """Source images/s and views/s of the tf.data training pipeline alone."""
+    import tensorflow as tf
+
+    from tfssl.training import inputs
+
+    data = config.task.train_data
+    source, _ = inputs.build_source(data)
+    context = tf.distribute.InputContext(1, 0, 1)
+    iterator = iter(inputs.train_input_fn(source, data, config.runtime.seed)(context))
+    num_views = data.views.num_global + data.views.num_local
+
+    def run(n):
+        for _ in range(n):
+            next(iterator)
+
+    run(warmup)
+    rate = median_rate(lambda: run(steps), steps * data.global_batch_size, windows)
+    return {"images_per_sec": rate, "views_per_sec": rate * num_views}
+
+
+def main(argv):
+    del argv
+    from tfssl import registry_imports  # noqa: F401
+    from tfssl.configs import build_config
+
+    config = build_config(FLAGS.experiment, FLAGS.config_file, FLAGS.params_override)
+    if config.runtime.cpu_replicas > 1:
+        from tfssl.training import split_cpu
+
+        split_cpu(config.runtime.cpu_replicas)
+    measures = {"step": measure_step, "pipeline": measure_pipeline}
+    for what in ("step", "pipeline") if FLAGS.what == "both" else (FLAGS.what,):
+        result = measures[what](config, FLAGS.steps, FLAGS.windows, FLAGS.warmup)
+        line = {
+            "what": what,
+            "experiment": FLAGS.experiment,
+            "global_batch": config.task.train_data.global_batch_size,
+            **{k: round(v, 1) for k, v in result.items()},
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+        }
+        print(json.dumps(line), flush=True)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    app.run(main)
