@@ -8,6 +8,12 @@ from tfssl.ops import distributed
 _SELF_LOGIT = -1e9
 
 
+def at_least_float32(x):
+    """`x` as float32, or float64 when it already is: losses never run in half precision."""
+    x = tf.convert_to_tensor(x)
+    return x if x.dtype == tf.float64 else tf.cast(x, tf.float32)
+
+
 def nt_xent_with_accuracy(z_a, z_b, temperature=0.5):
     """NT-Xent loss and contrastive top-1 accuracy over the global batch (see `nt_xent`).
 
@@ -18,8 +24,8 @@ def nt_xent_with_accuracy(z_a, z_b, temperature=0.5):
       (loss, accuracy): scalars; accuracy is the fraction of anchors whose positive has the
       highest logit among the 2B - 1 candidates.
     """
-    z_a = tf.math.l2_normalize(tf.cast(z_a, tf.float32), axis=-1)
-    z_b = tf.math.l2_normalize(tf.cast(z_b, tf.float32), axis=-1)
+    z_a = tf.math.l2_normalize(at_least_float32(z_a), axis=-1)
+    z_b = tf.math.l2_normalize(at_least_float32(z_b), axis=-1)
     local_batch = tf.shape(z_a)[0]
     all_a = distributed.all_gather(z_a)  # [B, D]
     all_b = distributed.all_gather(z_b)  # [B, D]
@@ -27,7 +33,7 @@ def nt_xent_with_accuracy(z_a, z_b, temperature=0.5):
 
     # Global index of each local anchor: its positive in the other view, itself in its own.
     positions = distributed.global_offset(local_batch) + tf.range(local_batch)  # [b]
-    self_mask = tf.one_hot(positions, global_batch) * _SELF_LOGIT  # [b, B]
+    self_mask = tf.one_hot(positions, global_batch, dtype=z_a.dtype) * _SELF_LOGIT  # [b, B]
 
     def anchor_losses(anchors, same_view, other_view):
         # [b, 2B]: first B columns hold the positive at `positions`, the rest are negatives.
@@ -39,13 +45,14 @@ def nt_xent_with_accuracy(z_a, z_b, temperature=0.5):
             axis=1,
         )
         losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=positions, logits=logits)
-        correct = tf.cast(tf.equal(tf.argmax(logits, axis=1, output_type=tf.int32), positions), tf.float32)
+        hits = tf.equal(tf.argmax(logits, axis=1, output_type=tf.int32), positions)
+        correct = tf.cast(hits, logits.dtype)
         return tf.reduce_sum(losses), tf.reduce_sum(correct)
 
     loss_a, correct_a = anchor_losses(z_a, all_a, all_b)
     loss_b, correct_b = anchor_losses(z_b, all_b, all_a)
     total_loss, total_correct = distributed.all_reduce_sum((loss_a + loss_b, correct_a + correct_b))
-    num_anchors = tf.cast(2 * global_batch, tf.float32)
+    num_anchors = tf.cast(2 * global_batch, total_loss.dtype)
     return total_loss / num_anchors, total_correct / num_anchors
 
 
