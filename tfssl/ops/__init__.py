@@ -9,6 +9,7 @@ from tfssl.ops.distributed import (
     num_replicas,
     replica_id,
 )
+from tfssl.ops.ema import cosine_momentum, ema_update
 from tfssl.ops.queue import FeatureQueue
 
 __all__ = [
@@ -16,6 +17,8 @@ __all__ = [
     "all_gather",
     "all_reduce_mean",
     "all_reduce_sum",
+    "cosine_momentum",
+    "ema_update",
     "global_batch_size",
     "global_offset",
     "num_replicas",
