@@ -51,6 +51,7 @@ class SelfSupervisedModel(keras.Model):
     def __init__(self, encoder, **kwargs):
         super().__init__(**kwargs)
         self.encoder = encoder
+        self.total_steps = 1
         self._trackers = {
             name: keras.metrics.Mean(name=name) for name in ("loss",) + tuple(self.metric_names)
         }
@@ -76,6 +77,16 @@ class SelfSupervisedModel(keras.Model):
     def after_update(self):
         """Hook run after the optimizer step (momentum encoders, prototype normalisation)."""
 
+    def set_total_steps(self, total_steps):
+        """Called by the trainer before `fit`: schedules over the whole run (EMA momentum) read it."""
+        self.total_steps = int(total_steps)
+
+    def transform_gradients(self, gradients, variables):
+        """Hook on this replica's gradients before the optimizer sums and applies them (clipping,
+        freezing); the default leaves them unchanged."""
+        del variables
+        return gradients
+
     def train_step(self, data):
         views = list(data["views"])
         with tf.GradientTape() as tape:
@@ -84,6 +95,7 @@ class SelfSupervisedModel(keras.Model):
             if isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer):
                 replica_loss = self.optimizer.scale_loss(replica_loss)
         gradients = tape.gradient(replica_loss, self.trainable_variables)
+        gradients = self.transform_gradients(gradients, self.trainable_variables)
         self.optimizer.apply(gradients, self.trainable_variables)
         self.after_update()
         self._trackers["loss"].update_state(loss)

@@ -34,6 +34,7 @@ def build_training_model(config, total_steps):
     that a checkpoint restores every variable (optimizer slots included) eagerly."""
     task = config.task
     model = methods.build_model(task)
+    model.set_total_steps(total_steps)
     model.build_for_views(_view_sizes(task.train_data.views))
     learning_rate = optimization.build_learning_rate(
         task.learning_rate, task.train_data.global_batch_size, total_steps
