@@ -2,6 +2,7 @@
 
 from tfssl.ops.distributed import (
     all_gather,
+    all_reduce_max,
     all_reduce_mean,
     all_reduce_sum,
     global_batch_size,
@@ -11,10 +12,12 @@ from tfssl.ops.distributed import (
 )
 from tfssl.ops.ema import cosine_momentum, ema_update
 from tfssl.ops.queue import FeatureQueue
+from tfssl.ops.sinkhorn import sinkhorn
 
 __all__ = [
     "FeatureQueue",
     "all_gather",
+    "all_reduce_max",
     "all_reduce_mean",
     "all_reduce_sum",
     "cosine_momentum",
@@ -23,4 +26,5 @@ __all__ = [
     "global_offset",
     "num_replicas",
     "replica_id",
+    "sinkhorn",
 ]

@@ -54,6 +54,18 @@ def all_reduce_mean(x):
     return ctx.all_reduce(tf.distribute.ReduceOp.MEAN, x)
 
 
+def all_reduce_max(x):
+    """Elementwise max of `x` over replicas, without gradient.
+
+    `ReduceOp` has no MAX, so the replicas' values are gathered ([R, ...]) and reduced here.
+    """
+    x = tf.stop_gradient(tf.convert_to_tensor(x))
+    ctx = _replica_context()
+    if ctx is None or ctx.num_replicas_in_sync == 1:
+        return x
+    return tf.reduce_max(ctx.all_gather(x[None], axis=0), axis=0)
+
+
 def global_batch_size(local_batch_size):
     """Global batch size from a replica's batch size (an int32 tensor, summed over replicas)."""
     return all_reduce_sum(tf.cast(local_batch_size, tf.int32))
