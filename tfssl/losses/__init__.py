@@ -1,5 +1,21 @@
 """Pure loss functions of tensors; each obeys the replica rule of the public contract."""
 
 from tfssl.losses.contrastive import nt_xent, nt_xent_with_accuracy
+from tfssl.losses.dino import dino, dino_center
+from tfssl.losses.moco import info_nce, info_nce_with_accuracy
+from tfssl.losses.redundancy import barlow_twins
+from tfssl.losses.regression import byol_regression, negative_cosine
+from tfssl.losses.swav import swav
 
-__all__ = ["nt_xent", "nt_xent_with_accuracy"]
+__all__ = [
+    "barlow_twins",
+    "byol_regression",
+    "dino",
+    "dino_center",
+    "info_nce",
+    "info_nce_with_accuracy",
+    "negative_cosine",
+    "nt_xent",
+    "nt_xent_with_accuracy",
+    "swav",
+]
