@@ -6,10 +6,9 @@ from tfssl.methods.base import SelfSupervisedModel, forward_views
 from tfssl.methods.registry import register_method
 
 
-def build_encoder_and_head(model_config):
-    """The backbone and projection head of a task's `model` config (shared by methods)."""
-    backbone_config = model_config.backbone
-    encoder = models.build_backbone(
+def build_encoder(backbone_config):
+    """The backbone of a task's `model.backbone` config (shared by methods)."""
+    return models.build_backbone(
         backbone_config.type,
         stem=backbone_config.stem,
         width_multiplier=backbone_config.width_multiplier,
@@ -17,6 +16,12 @@ def build_encoder_and_head(model_config):
         sync_bn=backbone_config.sync_bn,
         bn_momentum=backbone_config.bn_momentum,
     )
+
+
+def build_encoder_and_head(model_config):
+    """The backbone and projection head of a task's `model` config (shared by methods)."""
+    backbone_config = model_config.backbone
+    encoder = build_encoder(backbone_config)
     head_config = model_config.projection_head
     head = models.projection_head(
         input_dim=encoder.output_shape[-1],
