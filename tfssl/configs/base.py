@@ -98,7 +98,7 @@ class DataConfig:
         self.views.validate(f"{path}.views")
 
 
-BACKBONES = ("resnet18", "resnet34", "resnet50", "tiny")
+BACKBONES = ("resnet18", "resnet34", "resnet50", "tiny", "vit_tiny", "vit_small")
 
 
 @dataclass
@@ -111,9 +111,14 @@ class BackboneConfig:
     zero_init_residual: bool = False
     sync_bn: bool = False
     bn_momentum: float = 0.9
+    # ViTs only: the patch size, and the input size their position embeddings are learned for.
+    patch_size: int = 16
+    image_size: int = 224
 
     def validate(self, path):
         _check_choice(f"{path}.type", self.type, BACKBONES)
+        if self.type.startswith("vit") and self.image_size % self.patch_size:
+            raise ConfigError(f"{path}.image_size must be a multiple of {path}.patch_size")
         _check_choice(f"{path}.stem", self.stem, ("cifar", "imagenet"))
         if self.width_multiplier <= 0:
             raise ConfigError(f"{path}.width_multiplier must be positive")

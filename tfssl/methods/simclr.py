@@ -15,6 +15,8 @@ def build_encoder(backbone_config):
         zero_init_residual=backbone_config.zero_init_residual,
         sync_bn=backbone_config.sync_bn,
         bn_momentum=backbone_config.bn_momentum,
+        patch_size=backbone_config.patch_size,
+        image_size=backbone_config.image_size,
     )
 
 

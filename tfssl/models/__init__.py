@@ -4,6 +4,7 @@ from tfssl.models.factory import build_backbone
 from tfssl.models.heads import mlp, projection_head
 from tfssl.models.resnet import resnet, resnet18, resnet34, resnet50
 from tfssl.models.tiny import tiny_backbone
+from tfssl.models.vit import vit, vit_small, vit_tiny
 
 __all__ = [
     "build_backbone",
@@ -14,4 +15,7 @@ __all__ = [
     "resnet34",
     "resnet50",
     "tiny_backbone",
+    "vit",
+    "vit_small",
+    "vit_tiny",
 ]
