@@ -2,3 +2,11 @@
 
 import tfssl.configs.simclr  # noqa: F401
 import tfssl.methods.simclr  # noqa: F401
+import tfssl.configs.moco  # noqa: F401
+import tfssl.methods.moco  # noqa: F401
+import tfssl.configs.byol  # noqa: F401
+import tfssl.methods.byol  # noqa: F401
+import tfssl.configs.simsiam  # noqa: F401
+import tfssl.methods.simsiam  # noqa: F401
+import tfssl.configs.barlow_twins  # noqa: F401
+import tfssl.methods.barlow_twins  # noqa: F401

@@ -1,7 +1,15 @@
 """One module per method: its Keras model and `train_step`."""
 
+from tfssl.methods.barlow_twins import BarlowTwins
 from tfssl.methods.base import SelfSupervisedModel, forward_views
+from tfssl.methods.byol import BYOL
+from tfssl.methods.moco import MoCo
 from tfssl.methods.registry import build_model, get_method, register_method
 from tfssl.methods.simclr import SimCLR
+from tfssl.methods.simsiam import SimSiam
 
-__all__ = ["SelfSupervisedModel", "SimCLR", "build_model", "forward_views", "get_method", "register_method"]
+__all__ = [
+    "BYOL",
+    "BarlowTwins",
+    "SimSiam",
+    "MoCo", "SelfSupervisedModel", "SimCLR", "build_model", "forward_views", "get_method", "register_method"]

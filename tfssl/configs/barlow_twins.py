@@ -1,0 +1,62 @@
+"""Barlow Twins experiments: a quick run on the embedded dataset and the paper's ImageNet setting."""
+
+from dataclasses import dataclass
+
+from tfssl.configs import base, siamese
+from tfssl.configs.registry import register_experiment, register_task
+
+
+@register_task("barlow_twins")
+@dataclass
+class BarlowTwinsTaskConfig(base.TaskConfig):
+    """Barlow Twins' field: `lambd`, the weight of the off-diagonal terms."""
+
+    method: str = "barlow_twins"
+    lambd: float = 5e-3
+
+    def validate(self, path="task"):
+        super().validate(path)
+        if self.lambd < 0:
+            raise base.ConfigError(f"{path}.lambd must be >= 0")
+
+
+@register_experiment("barlow_twins_embedded")
+def barlow_twins_embedded():
+    """Width-0.25 CIFAR ResNet-18 on the embedded digits, projector 3×512, AdamW."""
+    train_data, eval_data = siamese.embedded_data()
+    task = BarlowTwinsTaskConfig(
+        lambd=5e-3,
+        model=siamese.embedded_model(hidden_dim=512, output_dim=512, num_layers=3),
+        train_data=train_data,
+        eval_data=eval_data,
+        optimizer=base.OptimizerConfig(type="adamw", weight_decay=1e-4),
+        learning_rate=base.LearningRateConfig(base_learning_rate=2e-3, scaling="none", warmup_steps=30),
+    )
+    return siamese.embedded_experiment(task, train_steps=400)
+
+
+@register_experiment("barlow_twins_imagenet")
+def barlow_twins_imagenet():
+    """Barlow Twins on ImageNet: ResNet-50, projector 8192-8192-8192, batch 2048, λ 5e-3, LARS
+    lr 0.2·B/256 (the paper's separate 0.0048 rate for biases and BN is approximated by one
+    rate), wd 1.5e-6, 10 warm-up epochs of 1000."""
+    global_batch = 2048
+    train_data, eval_data = siamese.imagenet_data(
+        global_batch,
+        base.AugmentationConfig(
+            flip=True, color_jitter_strength=0.5, color_jitter_prob=0.8, grayscale_prob=0.2,
+            blur_prob=0.55, solarize_prob=0.1,
+        ),
+    )
+    task = BarlowTwinsTaskConfig(
+        lambd=5e-3,
+        model=siamese.resnet50_model(hidden_dim=8192, output_dim=8192, num_layers=3),
+        train_data=train_data,
+        eval_data=eval_data,
+        optimizer=base.OptimizerConfig(type="lars", weight_decay=1.5e-6),
+        learning_rate=base.LearningRateConfig(
+            base_learning_rate=0.2, scaling="linear",
+            warmup_steps=10 * siamese.steps_per_epoch(global_batch),
+        ),
+    )
+    return siamese.imagenet_experiment(task, epochs=1000)

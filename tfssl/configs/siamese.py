@@ -1,0 +1,76 @@
+"""Data and trainer settings shared by the BYOL, SimSiam and Barlow Twins experiments."""
+
+from tfssl.configs import base
+
+IMAGENET_TRAIN_EXAMPLES = 1281167
+
+
+def embedded_data(global_batch_size=128):
+    """Train/eval data of the embedded runs: 32×32 digits, no flips (digits are not symmetric)."""
+    train = base.DataConfig(
+        source="embedded",
+        split="train",
+        global_batch_size=global_batch_size,
+        augmentation=base.AugmentationConfig(flip=False, color_jitter_strength=0.5),
+        views=base.ViewsConfig(global_size=32, global_scale=[0.2, 1.0]),
+    )
+    return train, base.DataConfig(source="embedded", split="test", cache=False, shuffle_buffer=0)
+
+
+def imagenet_data(global_batch_size, augmentation):
+    """Train/eval data of the ImageNet settings: two 224×224 crops of scale [0.08, 1]."""
+    train = base.DataConfig(
+        source="tfds",
+        tfds_name="imagenet2012",
+        split="train",
+        global_batch_size=global_batch_size,
+        image_size=224,
+        augmentation=augmentation,
+        views=base.ViewsConfig(global_size=224, global_scale=[0.08, 1.0]),
+    )
+    evaluation = base.DataConfig(
+        source="tfds", tfds_name="imagenet2012", split="validation", image_size=224,
+        cache=False, shuffle_buffer=0,
+    )
+    return train, evaluation
+
+
+def resnet50_model(hidden_dim, output_dim, num_layers):
+    """ImageNet ResNet-50 with sync BN and a projector of `num_layers` Dense layers."""
+    return base.ModelConfig(
+        backbone=base.BackboneConfig(type="resnet50", stem="imagenet", sync_bn=True),
+        projection_head=base.ProjectionHeadConfig(
+            num_layers=num_layers, hidden_dim=hidden_dim, output_dim=output_dim
+        ),
+    )
+
+
+def embedded_model(hidden_dim, output_dim, num_layers):
+    """Width-0.25 CIFAR ResNet-18 (as simclr_embedded) with a small projector."""
+    return base.ModelConfig(
+        backbone=base.BackboneConfig(type="resnet18", stem="cifar", width_multiplier=0.25),
+        projection_head=base.ProjectionHeadConfig(
+            num_layers=num_layers, hidden_dim=hidden_dim, output_dim=output_dim
+        ),
+    )
+
+
+def embedded_experiment(task, train_steps):
+    return base.ExperimentConfig(
+        task=task,
+        trainer=base.TrainerConfig(train_steps=train_steps, checkpoint_interval=100, log_interval=20),
+        runtime=base.RuntimeConfig(seed=0),
+    )
+
+
+def imagenet_experiment(task, epochs):
+    steps = epochs * (IMAGENET_TRAIN_EXAMPLES // task.train_data.global_batch_size)
+    return base.ExperimentConfig(
+        task=task,
+        trainer=base.TrainerConfig(train_steps=steps, checkpoint_interval=5000, log_interval=100),
+        runtime=base.RuntimeConfig(distribution_strategy="tpu"),
+    )
+
+
+def steps_per_epoch(global_batch_size):
+    return IMAGENET_TRAIN_EXAMPLES // global_batch_size

@@ -1,0 +1,68 @@
+"""SimSiam experiments: a quick run on the embedded dataset and the paper's ImageNet setting."""
+
+from dataclasses import dataclass
+
+from tfssl.configs import base, siamese
+from tfssl.configs.registry import register_experiment, register_task
+
+
+@register_task("simsiam")
+@dataclass
+class SimSiamTaskConfig(base.TaskConfig):
+    """SimSiam's fields: the predictor's bottleneck width, the BN on the projector's output
+    (`tfssl.models.mlp` output_bn) and whether the predictor's learning rate stays at its peak."""
+
+    method: str = "simsiam"
+    predictor_hidden_dim: int = 512
+    projector_output_bn: str = "plain"
+    fixed_predictor_lr: bool = True
+
+    def validate(self, path="task"):
+        super().validate(path)
+        if self.predictor_hidden_dim < 1:
+            raise base.ConfigError(f"{path}.predictor_hidden_dim must be >= 1")
+        if self.projector_output_bn not in ("none", "affine", "center", "plain"):
+            raise base.ConfigError(f"{path}.projector_output_bn={self.projector_output_bn!r} is unknown")
+        if self.fixed_predictor_lr and self.optimizer.type != "sgd":
+            raise base.ConfigError(
+                f"{path}.fixed_predictor_lr scales the predictor's gradients, which only SGD turns "
+                f"into a learning-rate change; {path}.optimizer.type is {self.optimizer.type!r}"
+            )
+
+
+@register_experiment("simsiam_embedded")
+def simsiam_embedded():
+    """Width-0.25 CIFAR ResNet-18 on the embedded digits, SGD with a fixed predictor rate."""
+    train_data, eval_data = siamese.embedded_data()
+    task = SimSiamTaskConfig(
+        predictor_hidden_dim=128,
+        model=siamese.embedded_model(hidden_dim=512, output_dim=512, num_layers=3),
+        train_data=train_data,
+        eval_data=eval_data,
+        optimizer=base.OptimizerConfig(type="sgd", weight_decay=5e-4),
+        learning_rate=base.LearningRateConfig(base_learning_rate=0.06, scaling="linear"),
+    )
+    return siamese.embedded_experiment(task, train_steps=400)
+
+
+@register_experiment("simsiam_imagenet")
+def simsiam_imagenet():
+    """SimSiam on ImageNet: ResNet-50, projector 3×2048 with BN on its output, predictor
+    2048→512→2048 at a fixed rate, batch 512, SGD lr 0.05·B/256, wd 1e-4, 100 epochs."""
+    global_batch = 512
+    train_data, eval_data = siamese.imagenet_data(
+        global_batch,
+        base.AugmentationConfig(
+            flip=True, color_jitter_strength=0.5, color_jitter_prob=0.8, grayscale_prob=0.2,
+            blur_prob=0.5,
+        ),
+    )
+    task = SimSiamTaskConfig(
+        predictor_hidden_dim=512,
+        model=siamese.resnet50_model(hidden_dim=2048, output_dim=2048, num_layers=3),
+        train_data=train_data,
+        eval_data=eval_data,
+        optimizer=base.OptimizerConfig(type="sgd", weight_decay=1e-4),
+        learning_rate=base.LearningRateConfig(base_learning_rate=0.05, scaling="linear"),
+    )
+    return siamese.imagenet_experiment(task, epochs=100)
