@@ -1,0 +1,175 @@
+"""`eval.py`'s work: restore (or randomly initialise) a model_dir's encoder under the training
+strategy, extract train/test features once (cached in `model_dir/features/`), run a protocol,
+draw the retrieval grid and embedding plot, and write `model_dir/eval_<protocol>.json`."""
+
+import dataclasses
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfssl.evaluation import finetune as finetune_lib
+from tfssl.evaluation import plots, protocols
+from tfssl.evaluation.features import extract_features
+from tfssl.evaluation.label_fraction import class_balanced_subset
+
+
+@dataclasses.dataclass
+class EvalOptions:
+    """Protocol settings that are not part of the experiment config (eval.py flags)."""
+
+    k: int = 200
+    temperature: float = 0.07
+    label_fraction: float = 1.0
+    finetune_steps: int = 300
+    finetune_learning_rate: float = 1e-3
+    finetune_batch_size: int = 64
+    embedding: str = "pca"
+    plots: bool = True
+    random_init: bool = False
+    checkpoint: str = None
+
+
+def _training():
+    from tfssl import training  # imported late: tfssl.training imports tfssl.evaluation
+
+    return training
+
+
+def load_model(config, model_dir, checkpoint=None, random_init=False):
+    """The model of `model_dir` (latest or given checkpoint), or the same architecture freshly
+    initialised with `runtime.seed` when `random_init` (the baseline every protocol is read
+    against). Call inside the strategy scope."""
+    training = _training()
+    if not random_init:
+        return training.restore_model(config, model_dir, checkpoint)
+    from tfssl import methods
+    from tfssl.training.trainer import _view_sizes
+
+    keras.utils.set_random_seed(config.runtime.seed)
+    model = methods.build_model(config.task)
+    model.build_for_views(_view_sizes(config.task.train_data.views))
+    return model
+
+
+def _cache_path(model_dir, options):
+    if options.random_init:
+        return os.path.join(model_dir, "features", "random_init.npz")
+    checkpoint = options.checkpoint or tf.train.latest_checkpoint(model_dir)
+    return os.path.join(model_dir, "features", f"{os.path.basename(checkpoint)}.npz")
+
+
+def cached_features(config, encoder, path, strategy=None):
+    """`{"train": (x, y), "test": (x, y)}` of `encoder` on the task's train and eval splits,
+    read from `path` when an earlier run extracted them, else extracted and saved there."""
+    if os.path.exists(path):
+        with np.load(path) as cache:
+            return {split: (cache[f"{split}_x"], cache[f"{split}_y"]) for split in ("train", "test")}
+    inputs = _training().inputs
+    task = config.task
+    features = {
+        "train": extract_features(encoder, inputs.eval_input(dataclasses.replace(task.train_data, cache=False)), strategy),
+        "test": extract_features(encoder, inputs.eval_input(task.eval_data), strategy),
+    }
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    arrays = {f"{split}_{part}": value for split, xy in features.items() for part, value in zip("xy", xy)}
+    np.savez(f"{path}.tmp.npz", **arrays)
+    os.replace(f"{path}.tmp.npz", path)
+    return features
+
+
+def images_at(source, indices):
+    """uint8 images of an unbatched `{"image", "label"}` source at `indices` (any order)."""
+    wanted = {int(i) for i in np.ravel(indices)}
+    found = {}
+    for i, example in enumerate(source.as_numpy_iterator()):
+        if i in wanted:
+            found[i] = example["image"]
+            if len(found) == len(wanted):
+                break
+    images = np.stack([found[int(i)] for i in np.ravel(indices)])  # [n, H, W, 3]
+    return images.reshape(np.shape(indices) + images.shape[1:])
+
+
+def write_plots(config, features, model_dir, method="pca", num_queries=8, k=8, seed=0, suffix=""):
+    """`retrieval<suffix>.png` (test queries and their top-k train neighbours) and
+    `embedding_<method><suffix>.png` (test features coloured by label) in `model_dir`."""
+    inputs = _training().inputs
+    (train_x, train_y), (test_x, test_y) = features["train"], features["test"]
+    queries = np.random.default_rng(seed).choice(len(test_x), num_queries, replace=False)
+    neighbours = plots.nearest_neighbours(train_x, test_x[queries], k)  # [Q, k]
+    train_source, _ = inputs.build_source(config.task.train_data)
+    test_source, _ = inputs.build_source(config.task.eval_data)
+    paths = [
+        plots.retrieval_grid(
+            images_at(test_source, queries),
+            images_at(train_source, neighbours),
+            os.path.join(model_dir, f"retrieval{suffix}.png"),
+            test_y[queries],
+            train_y[neighbours],
+        )
+    ]
+    subset = np.random.default_rng(seed).permutation(len(test_x))[:2000]
+    paths.append(
+        plots.embedding_plot(test_x[subset], test_y[subset], os.path.join(model_dir, f"embedding_{method}{suffix}.png"), method, seed)
+    )
+    return paths
+
+
+def _finetune(config, model, features, options, strategy):
+    inputs = _training().inputs
+    train_labels = features["train"][1]
+    subset = class_balanced_subset(train_labels, options.label_fraction, seed=config.runtime.seed)
+    source, _ = inputs.build_source(config.task.train_data)
+    batches = finetune_lib.labelled_dataset(
+        source, subset, config.task.train_data.image_size, options.finetune_batch_size, config.runtime.seed
+    )
+    with strategy.scope():
+        top1 = finetune_lib.finetune(
+            model.encoder,
+            batches,
+            inputs.eval_input(config.task.eval_data),
+            num_classes=int(train_labels.max()) + 1,
+            steps=options.finetune_steps,
+            learning_rate=options.finetune_learning_rate,
+        )
+    return {
+        "protocol": "finetune",
+        "top1": top1,
+        "label_fraction": options.label_fraction,
+        "num_labeled": int(len(subset)),
+        "labeled_per_class": np.bincount(train_labels[subset]).tolist(),
+        "steps": options.finetune_steps,
+    }
+
+
+def evaluate(config, model_dir, protocol, options=None, strategy=None):
+    """Runs `protocol` (linear | knn | finetune | clustering) on `model_dir` and returns its
+    results dict, also written to `model_dir/eval_<protocol>.json` (`eval_<protocol>_random_init.json`
+    for the random-init baseline, so it never overwrites the trained encoder's results)."""
+    options = options or EvalOptions()
+    training = _training()
+    strategy = strategy or training.trainer.strategy_from_config(config.runtime)
+    with strategy.scope():
+        model = load_model(config, model_dir, options.checkpoint, options.random_init)
+    features = cached_features(config, model.encoder, _cache_path(model_dir, options), strategy)
+    evaluation = config.task.evaluation
+    if protocol == "linear":
+        results = protocols.linear_protocol(
+            features, evaluation.c_grid, evaluation.held_out_fraction, evaluation.max_iter, config.runtime.seed
+        )
+    elif protocol == "knn":
+        results = protocols.knn_protocol(features, options.k, options.temperature)
+    elif protocol == "clustering":
+        results = protocols.clustering_protocol(features, seed=config.runtime.seed)
+    elif protocol == "finetune":
+        results = _finetune(config, model, features, options, strategy)
+    else:
+        raise ValueError(f"unknown protocol '{protocol}'")
+    results["random_init"] = options.random_init
+    suffix = "_random_init" if options.random_init else ""
+    if options.plots:
+        write_plots(config, features, model_dir, options.embedding, seed=config.runtime.seed, suffix=suffix)
+    training.trainer.write_json(results, os.path.join(model_dir, f"eval_{protocol}{suffix}.json"))
+    return results
