@@ -11,7 +11,9 @@ from tfssl.ops.distributed import (
     replica_id,
 )
 from tfssl.ops.ema import cosine_momentum, ema_update
+from tfssl.ops.clustering import kmeans
 from tfssl.ops.queue import FeatureQueue
+from tfssl.ops.shuffle_bn import shuffle_permutation, shuffled_forward, split_forward
 from tfssl.ops.sinkhorn import sinkhorn
 
 __all__ = [
@@ -24,7 +26,11 @@ __all__ = [
     "ema_update",
     "global_batch_size",
     "global_offset",
+    "kmeans",
     "num_replicas",
     "replica_id",
+    "shuffle_permutation",
+    "shuffled_forward",
     "sinkhorn",
+    "split_forward",
 ]
