@@ -10,3 +10,5 @@ import tfssl.configs.simsiam  # noqa: F401
 import tfssl.methods.simsiam  # noqa: F401
 import tfssl.configs.barlow_twins  # noqa: F401
 import tfssl.methods.barlow_twins  # noqa: F401
+import tfssl.configs.dino  # noqa: F401
+import tfssl.methods.dino  # noqa: F401

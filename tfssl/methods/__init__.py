@@ -3,6 +3,7 @@
 from tfssl.methods.barlow_twins import BarlowTwins
 from tfssl.methods.base import SelfSupervisedModel, forward_views
 from tfssl.methods.byol import BYOL
+from tfssl.methods.dino import DINO
 from tfssl.methods.moco import MoCo
 from tfssl.methods.registry import build_model, get_method, register_method
 from tfssl.methods.simclr import SimCLR
@@ -11,5 +12,6 @@ from tfssl.methods.simsiam import SimSiam
 __all__ = [
     "BYOL",
     "BarlowTwins",
+    "DINO",
     "SimSiam",
     "MoCo", "SelfSupervisedModel", "SimCLR", "build_model", "forward_views", "get_method", "register_method"]

@@ -20,3 +20,16 @@ def embedding_std(z):
     mean = total / count  # [D]
     variance = tf.maximum(total_sq / count - mean * mean, 0.0)
     return tf.reduce_mean(tf.sqrt(variance))
+
+
+def softmax_entropy(logits):
+    """Mean entropy (nats) of softmax(`logits`) over the global batch: DINO's teacher monitor,
+    log K at uniform collapse and 0 when one dimension dominates.
+
+    Args:
+      logits: [b, K] per-replica logits (already centred and divided by the temperature).
+    """
+    logits = tf.cast(tf.stop_gradient(logits), tf.float32)
+    entropy = -tf.reduce_sum(tf.nn.softmax(logits) * tf.nn.log_softmax(logits), axis=-1)  # [b]
+    count = tf.cast(distributed.global_batch_size(tf.shape(logits)[0]), tf.float32)
+    return distributed.all_reduce_sum(tf.reduce_sum(entropy)) / count

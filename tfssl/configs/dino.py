@@ -1,0 +1,160 @@
+"""DINO experiments: a quick multi-crop run on the embedded dataset and the paper's ViT-S/16
+ImageNet setting."""
+
+from dataclasses import dataclass, field
+
+from tfssl.configs import base
+from tfssl.configs.registry import register_experiment, register_task
+
+IMAGENET_TRAIN_EXAMPLES = 1281167
+
+
+@dataclass
+class DINOHeadConfig:
+    """The DINO head: `num_layers` Dense (GELU) to `bottleneck_dim`, L2 norm, weight-normalised
+    Dense to `output_dim` (K); `norm_last_layer` fixes its weight-norm magnitudes to 1."""
+
+    output_dim: int = 65536
+    hidden_dim: int = 2048
+    bottleneck_dim: int = 256
+    num_layers: int = 3
+    norm_last_layer: bool = True
+
+    def validate(self, path):
+        if min(self.output_dim, self.hidden_dim, self.bottleneck_dim, self.num_layers) < 1:
+            raise base.ConfigError(f"{path}: dims and num_layers must be positive")
+
+
+@register_task("dino")
+@dataclass
+class DINOTaskConfig(base.TaskConfig):
+    """DINO's training options; the teacher temperature rises linearly from
+    `warmup_teacher_temp` to `teacher_temp` over `warmup_teacher_temp_steps`."""
+
+    method: str = "dino"
+    head: DINOHeadConfig = field(default_factory=DINOHeadConfig)
+    student_temp: float = 0.1
+    teacher_temp: float = 0.04
+    warmup_teacher_temp: float = 0.04
+    warmup_teacher_temp_steps: int = 0
+    center_momentum: float = 0.9
+    base_momentum: float = 0.996
+    clip_grad: float = 3.0
+    freeze_last_layer_steps: int = 0
+
+    def validate(self, path="task"):
+        super().validate(path)
+        self.head.validate(f"{path}.head")
+        if self.train_data.views.num_global < 2:
+            raise base.ConfigError(f"{path}.train_data.views.num_global must be >= 2 for DINO")
+        if min(self.student_temp, self.teacher_temp, self.warmup_teacher_temp) <= 0:
+            raise base.ConfigError(f"{path}: temperatures must be positive")
+        if self.clip_grad < 0:
+            raise base.ConfigError(f"{path}.clip_grad must be >= 0 (0 disables clipping)")
+
+
+# DINO decays no 1-D parameter: biases, norms and the weight-norm magnitudes.
+_NO_DECAY = [r"(^|/)bias$", r"(^|/)gamma$", r"(^|/)beta$", r"(^|/)magnitude$"]
+
+
+@register_experiment("dino_embedded")
+def dino_embedded():
+    """Width-16 CIFAR ResNet-18, 2 global 32 px + 4 local 16 px crops, K = 1024; a few minutes
+    on 2 CPU cores."""
+    task = DINOTaskConfig(
+        head=DINOHeadConfig(output_dim=1024, hidden_dim=512, bottleneck_dim=128),
+        teacher_temp=0.04,
+        warmup_teacher_temp=0.04,
+        base_momentum=0.99,
+        freeze_last_layer_steps=0,
+        model=base.ModelConfig(
+            backbone=base.BackboneConfig(type="resnet18", stem="cifar", width_multiplier=0.25)
+        ),
+        train_data=base.DataConfig(
+            source="embedded",
+            split="train",
+            global_batch_size=128,
+            augmentation=base.AugmentationConfig(flip=False, color_jitter_strength=0.5),
+            views=base.ViewsConfig(
+                num_global=2,
+                global_size=32,
+                global_scale=[0.3, 1.0],
+                num_local=4,
+                local_size=16,
+                local_scale=[0.1, 0.3],
+            ),
+        ),
+        eval_data=base.DataConfig(source="embedded", split="test", cache=False, shuffle_buffer=0),
+        optimizer=base.OptimizerConfig(
+            type="adamw", weight_decay=0.04, exclude_from_weight_decay=list(_NO_DECAY)
+        ),
+        learning_rate=base.LearningRateConfig(
+            base_learning_rate=2e-3, scaling="none", warmup_steps=30
+        ),
+    )
+    return base.ExperimentConfig(
+        task=task,
+        trainer=base.TrainerConfig(train_steps=250, checkpoint_interval=100, log_interval=25),
+        runtime=base.RuntimeConfig(seed=0),
+    )
+
+
+@register_experiment("dino_imagenet")
+def dino_imagenet():
+    """DINO ViT-S/16: batch 1024, AdamW lr 0.0005·B/256 (10 warm-up epochs), wd 0.04, 100
+    epochs, 2×224 + 10×96 crops, K = 65536, teacher temperature 0.04 → 0.07 over 30 epochs,
+    momentum 0.996 → 1, clipping 3.0, last layer frozen for the first epoch."""
+    global_batch = 1024
+    steps_per_epoch = IMAGENET_TRAIN_EXAMPLES // global_batch
+    task = DINOTaskConfig(
+        head=DINOHeadConfig(output_dim=65536, hidden_dim=2048, bottleneck_dim=256),
+        student_temp=0.1,
+        teacher_temp=0.07,
+        warmup_teacher_temp=0.04,
+        warmup_teacher_temp_steps=30 * steps_per_epoch,
+        center_momentum=0.9,
+        base_momentum=0.996,
+        clip_grad=3.0,
+        freeze_last_layer_steps=steps_per_epoch,
+        model=base.ModelConfig(
+            backbone=base.BackboneConfig(type="vit_small", patch_size=16, image_size=224)
+        ),
+        train_data=base.DataConfig(
+            source="tfds",
+            tfds_name="imagenet2012",
+            split="train",
+            global_batch_size=global_batch,
+            image_size=224,
+            augmentation=base.AugmentationConfig(
+                flip=True, color_jitter_strength=0.5, blur_prob=0.5, solarize_prob=0.1
+            ),
+            views=base.ViewsConfig(
+                num_global=2,
+                global_size=224,
+                global_scale=[0.4, 1.0],
+                num_local=10,
+                local_size=96,
+                local_scale=[0.05, 0.4],
+            ),
+        ),
+        eval_data=base.DataConfig(
+            source="tfds", tfds_name="imagenet2012", split="validation", image_size=224,
+            cache=False, shuffle_buffer=0,
+        ),
+        optimizer=base.OptimizerConfig(
+            type="adamw", weight_decay=0.04, exclude_from_weight_decay=list(_NO_DECAY)
+        ),
+        learning_rate=base.LearningRateConfig(
+            base_learning_rate=5e-4,
+            scaling="linear",
+            warmup_steps=10 * steps_per_epoch,
+            alpha=1e-6 / (5e-4 * global_batch / 256),
+        ),
+    )
+    return base.ExperimentConfig(
+        task=task,
+        trainer=base.TrainerConfig(
+            train_steps=100 * steps_per_epoch, checkpoint_interval=5000, log_interval=100
+        ),
+        runtime=base.RuntimeConfig(distribution_strategy="tpu"),
+    )
