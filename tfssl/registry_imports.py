@@ -12,3 +12,5 @@ import tfssl.configs.barlow_twins  # noqa: F401
 import tfssl.methods.barlow_twins  # noqa: F401
 import tfssl.configs.dino  # noqa: F401
 import tfssl.methods.dino  # noqa: F401
+import tfssl.configs.rotnet  # noqa: F401
+import tfssl.methods.rotnet  # noqa: F401

@@ -1,5 +1,6 @@
 """Pure loss functions of tensors; each obeys the replica rule of the public contract."""
 
+from tfssl.losses.classification import pseudo_label_cross_entropy
 from tfssl.losses.contrastive import nt_xent, nt_xent_with_accuracy
 from tfssl.losses.dino import dino, dino_center
 from tfssl.losses.moco import info_nce, info_nce_with_accuracy
@@ -17,5 +18,6 @@ __all__ = [
     "negative_cosine",
     "nt_xent",
     "nt_xent_with_accuracy",
+    "pseudo_label_cross_entropy",
     "swav",
 ]

@@ -5,11 +5,13 @@ from tfssl.methods.base import SelfSupervisedModel, forward_views
 from tfssl.methods.byol import BYOL
 from tfssl.methods.dino import DINO
 from tfssl.methods.moco import MoCo
+from tfssl.methods.rotnet import RotNet
 from tfssl.methods.registry import build_model, get_method, register_method
 from tfssl.methods.simclr import SimCLR
 from tfssl.methods.simsiam import SimSiam
 
 __all__ = [
+    "RotNet",
     "BYOL",
     "BarlowTwins",
     "DINO",
