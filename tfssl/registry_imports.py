@@ -14,3 +14,5 @@ import tfssl.configs.dino  # noqa: F401
 import tfssl.methods.dino  # noqa: F401
 import tfssl.configs.rotnet  # noqa: F401
 import tfssl.methods.rotnet  # noqa: F401
+import tfssl.configs.swav  # noqa: F401
+import tfssl.methods.swav  # noqa: F401

@@ -9,6 +9,7 @@ from tfssl.methods.rotnet import RotNet
 from tfssl.methods.registry import build_model, get_method, register_method
 from tfssl.methods.simclr import SimCLR
 from tfssl.methods.simsiam import SimSiam
+from tfssl.methods.swav import SwAV
 
 __all__ = [
     "RotNet",
@@ -16,4 +17,5 @@ __all__ = [
     "BarlowTwins",
     "DINO",
     "SimSiam",
+    "SwAV",
     "MoCo", "SelfSupervisedModel", "SimCLR", "build_model", "forward_views", "get_method", "register_method"]

@@ -43,6 +43,7 @@ class FeatureQueue(keras.layers.Layer):
             aggregation="only_first_replica",
             name="filled",
         )
+        self.built = True  # every weight exists; Keras' symbolic build under a strategy skips it
 
     def enqueue(self, keys):
         """Writes the global batch of `keys` ([b, dim] on each replica) over the oldest rows."""

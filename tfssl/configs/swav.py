@@ -1,0 +1,129 @@
+"""SwAV experiments: a quick multi-crop run on the embedded dataset and the paper's ImageNet
+setting."""
+
+from dataclasses import dataclass
+
+from tfssl.configs import base
+from tfssl.configs.registry import register_experiment, register_task
+from tfssl.configs.simclr import IMAGENET_TRAIN_EXAMPLES
+
+
+@register_task("swav")
+@dataclass
+class SwAVTaskConfig(base.TaskConfig):
+    """SwAV's own knobs; the number of high-res crops is `train_data.views.num_global`."""
+
+    method: str = "swav"
+    num_prototypes: int = 3000
+    temperature: float = 0.1
+    epsilon: float = 0.05
+    sinkhorn_iterations: int = 3
+    freeze_prototypes_steps: int = 0
+    queue_length: int = 0
+    queue_start_step: int = 0
+
+    def validate(self, path="task"):
+        super().validate(path)
+        if self.num_prototypes < 1 or self.sinkhorn_iterations < 1:
+            raise base.ConfigError(f"{path}: need num_prototypes >= 1 and sinkhorn_iterations >= 1")
+        if self.temperature <= 0 or self.epsilon <= 0:
+            raise base.ConfigError(f"{path}: temperature and epsilon must be positive")
+        if self.queue_length < 0 or self.queue_start_step < 0 or self.freeze_prototypes_steps < 0:
+            raise base.ConfigError(f"{path}: queue_length and the step counts must be >= 0")
+
+
+@register_experiment("swav_embedded")
+def swav_embedded():
+    """Width-0.25 CIFAR ResNet-18, 2×32 + 4×16 crops, 50 prototypes and a queue of 4 batches
+    switched on at step 100, on the 32×32 embedded digits; about 4 minutes on 2 CPU cores."""
+    task = SwAVTaskConfig(
+        num_prototypes=50,
+        temperature=0.1,
+        epsilon=0.05,
+        sinkhorn_iterations=3,
+        freeze_prototypes_steps=20,
+        queue_length=512,
+        queue_start_step=100,
+        model=base.ModelConfig(
+            backbone=base.BackboneConfig(type="resnet18", stem="cifar", width_multiplier=0.25),
+            projection_head=base.ProjectionHeadConfig(num_layers=2, hidden_dim=512, output_dim=64),
+        ),
+        train_data=base.DataConfig(
+            source="embedded",
+            split="train",
+            global_batch_size=128,
+            augmentation=base.AugmentationConfig(flip=False, color_jitter_strength=0.5),
+            views=base.ViewsConfig(
+                num_global=2,
+                global_size=32,
+                global_scale=[0.3, 1.0],
+                num_local=4,
+                local_size=16,
+                local_scale=[0.1, 0.3],
+            ),
+        ),
+        eval_data=base.DataConfig(source="embedded", split="test", cache=False, shuffle_buffer=0),
+        optimizer=base.OptimizerConfig(type="adamw", weight_decay=1e-4),
+        learning_rate=base.LearningRateConfig(
+            base_learning_rate=2e-3, scaling="none", warmup_steps=30
+        ),
+    )
+    return base.ExperimentConfig(
+        task=task,
+        trainer=base.TrainerConfig(train_steps=250, checkpoint_interval=125, log_interval=25),
+        runtime=base.RuntimeConfig(seed=0),
+    )
+
+
+@register_experiment("swav_imagenet")
+def swav_imagenet():
+    """SwAV's batch-4096 setting (no queue): ResNet-50, 2×224 + 6×96 crops, 3000 prototypes,
+    LARS lr 0.3·B/256 = 4.8 cosine-decayed to 0.0048, wd 1e-6, prototypes frozen for 313 steps
+    (one epoch), 400 epochs. For batch 256 set queue_length=3840 and queue_start_step to 15 epochs."""
+    global_batch = 4096
+    steps_per_epoch = IMAGENET_TRAIN_EXAMPLES // global_batch
+    task = SwAVTaskConfig(
+        num_prototypes=3000,
+        temperature=0.1,
+        epsilon=0.05,
+        sinkhorn_iterations=3,
+        freeze_prototypes_steps=313,
+        queue_length=0,
+        model=base.ModelConfig(
+            backbone=base.BackboneConfig(type="resnet50", stem="imagenet", sync_bn=True),
+            projection_head=base.ProjectionHeadConfig(num_layers=2, hidden_dim=2048, output_dim=128),
+        ),
+        train_data=base.DataConfig(
+            source="tfds",
+            tfds_name="imagenet2012",
+            split="train",
+            global_batch_size=global_batch,
+            image_size=224,
+            augmentation=base.AugmentationConfig(
+                flip=True, color_jitter_strength=0.8, blur_prob=0.5
+            ),
+            views=base.ViewsConfig(
+                num_global=2,
+                global_size=224,
+                global_scale=[0.14, 1.0],
+                num_local=6,
+                local_size=96,
+                local_scale=[0.05, 0.14],
+            ),
+        ),
+        eval_data=base.DataConfig(
+            source="tfds", tfds_name="imagenet2012", split="validation", image_size=224,
+            cache=False, shuffle_buffer=0,
+        ),
+        optimizer=base.OptimizerConfig(type="lars", weight_decay=1e-6),
+        learning_rate=base.LearningRateConfig(
+            base_learning_rate=0.3, scaling="linear", warmup_steps=0, alpha=1e-3
+        ),
+    )
+    return base.ExperimentConfig(
+        task=task,
+        trainer=base.TrainerConfig(
+            train_steps=400 * steps_per_epoch, checkpoint_interval=5000, log_interval=100
+        ),
+        runtime=base.RuntimeConfig(distribution_strategy="tpu"),
+    )
