@@ -1,0 +1,147 @@
+"""MoCo v1/v2 experiments: quick runs on the embedded dataset and the papers' ImageNet settings."""
+
+from dataclasses import dataclass
+
+from tfssl.configs import base
+from tfssl.configs.registry import register_experiment, register_task
+
+IMAGENET_TRAIN_EXAMPLES = 1281167
+
+
+@register_task("mocov2")
+@register_task("mocov1")
+@dataclass
+class MoCoTaskConfig(base.TaskConfig):
+    """MoCo's fields: queue of `queue_size` keys, key-encoder EMA `momentum`, InfoNCE
+    `temperature`, `shuffle_bn_splits` BN groups per replica, optional `symmetric` loss."""
+
+    method: str = "mocov2"
+    temperature: float = 0.2
+    queue_size: int = 65536
+    momentum: float = 0.999
+    shuffle_bn_splits: int = 1
+    symmetric: bool = False
+
+    def validate(self, path="task"):
+        super().validate(path)
+        if self.method not in ("mocov1", "mocov2"):
+            raise base.ConfigError(f"{path}.method={self.method!r} is not mocov1 or mocov2")
+        if self.queue_size < 1 or self.shuffle_bn_splits < 1 or not 0.0 <= self.momentum <= 1.0:
+            raise base.ConfigError(
+                f"{path}: need queue_size >= 1, shuffle_bn_splits >= 1 and 0 <= momentum <= 1"
+            )
+
+
+def _head(version, hidden_dim):
+    """v1: a linear 128-d projection; v2: a 2-layer MLP (no BN) to 128-d."""
+    if version == 1:
+        return base.ProjectionHeadConfig(num_layers=1, output_dim=128, use_bn=False)
+    return base.ProjectionHeadConfig(num_layers=2, hidden_dim=hidden_dim, output_dim=128, use_bn=False)
+
+
+def _augmentation(version, **kwargs):
+    """v1: colour jitter always, grayscale, flip; v2 adds blur and applies jitter with p=0.8."""
+    if version == 1:
+        return base.AugmentationConfig(color_jitter_prob=1.0, color_jitter_strength=0.5, **kwargs)
+    return base.AugmentationConfig(
+        color_jitter_prob=0.8, color_jitter_strength=0.5, blur_prob=0.5, **kwargs
+    )
+
+
+def _embedded(version):
+    """Width-0.25 CIFAR ResNet-18 on the 32×32 embedded digits, 4 BN groups per batch."""
+    task = MoCoTaskConfig(
+        method=f"mocov{version}",
+        temperature=0.07 if version == 1 else 0.2,
+        queue_size=4096,
+        momentum=0.99,
+        shuffle_bn_splits=4,
+        model=base.ModelConfig(
+            backbone=base.BackboneConfig(type="resnet18", stem="cifar", width_multiplier=0.25),
+            projection_head=_head(version, hidden_dim=512),
+        ),
+        train_data=base.DataConfig(
+            source="embedded",
+            split="train",
+            global_batch_size=128,
+            augmentation=_augmentation(version, flip=False),
+            views=base.ViewsConfig(global_size=32, global_scale=[0.2, 1.0]),
+        ),
+        eval_data=base.DataConfig(source="embedded", split="test", cache=False, shuffle_buffer=0),
+        optimizer=base.OptimizerConfig(type="adamw", weight_decay=1e-4),
+        learning_rate=base.LearningRateConfig(
+            base_learning_rate=2e-3, scaling="none", warmup_steps=40
+        ),
+    )
+    return base.ExperimentConfig(
+        task=task,
+        trainer=base.TrainerConfig(train_steps=400, checkpoint_interval=100, log_interval=20),
+        runtime=base.RuntimeConfig(seed=0),
+    )
+
+
+def _imagenet(version):
+    """ResNet-50, batch 256, SGD lr 0.03 momentum 0.9, weight decay 1e-4 on every weight,
+    200 epochs, K=65536, m=0.999; v2 uses a cosine schedule (v1's ×0.1 drops at epochs 120 and
+    160 have no step schedule here, so v1 keeps a constant rate)."""
+    global_batch = 256
+    steps_per_epoch = IMAGENET_TRAIN_EXAMPLES // global_batch
+    task = MoCoTaskConfig(
+        method=f"mocov{version}",
+        temperature=0.07 if version == 1 else 0.2,
+        queue_size=65536,
+        momentum=0.999,
+        shuffle_bn_splits=1,
+        model=base.ModelConfig(
+            backbone=base.BackboneConfig(type="resnet50", stem="imagenet"),
+            projection_head=_head(version, hidden_dim=2048),
+        ),
+        train_data=base.DataConfig(
+            source="tfds",
+            tfds_name="imagenet2012",
+            split="train",
+            global_batch_size=global_batch,
+            image_size=224,
+            augmentation=_augmentation(version, flip=True),
+            views=base.ViewsConfig(global_size=224, global_scale=[0.2, 1.0]),
+        ),
+        eval_data=base.DataConfig(
+            source="tfds", tfds_name="imagenet2012", split="validation", image_size=224,
+            cache=False, shuffle_buffer=0,
+        ),
+        optimizer=base.OptimizerConfig(type="sgd", weight_decay=1e-4, exclude_from_weight_decay=[]),
+        learning_rate=base.LearningRateConfig(
+            type="constant" if version == 1 else "cosine", base_learning_rate=0.03, scaling="none"
+        ),
+    )
+    return base.ExperimentConfig(
+        task=task,
+        trainer=base.TrainerConfig(
+            train_steps=200 * steps_per_epoch, checkpoint_interval=5000, log_interval=100
+        ),
+        runtime=base.RuntimeConfig(distribution_strategy="mirrored"),
+    )
+
+
+@register_experiment("mocov1_embedded")
+def mocov1_embedded():
+    """MoCo v1 on the embedded digits: linear head, T=0.07, K=4096, m=0.99."""
+    return _embedded(1)
+
+
+@register_experiment("mocov2_embedded")
+def mocov2_embedded():
+    """MoCo v2 on the embedded digits: MLP head, T=0.2, blur, K=4096, m=0.99."""
+    return _embedded(2)
+
+
+@register_experiment("mocov1_imagenet")
+def mocov1_imagenet():
+    """MoCo v1 on ImageNet (8 GPUs in the paper, so 8 shuffling-BN groups)."""
+    return _imagenet(1)
+
+
+@register_experiment("mocov2_imagenet")
+def mocov2_imagenet():
+    """MoCo v2 on ImageNet: MLP head, T=0.2, blur, cosine schedule."""
+    return _imagenet(2)
