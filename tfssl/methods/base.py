@@ -60,6 +60,21 @@ class SelfSupervisedModel(keras.Model):
     def metrics(self):
         return list(self._trackers.values())
 
+    def get_config(self):
+        """Constructor arguments with nested Keras models serialised, so that a `.keras` file of
+        the whole model reloads; subclasses add their own arguments."""
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        """Inverse of `get_config`: every serialised Keras object in it is rebuilt first."""
+        nested = lambda v: isinstance(v, dict) and "class_name" in v and "config" in v  # noqa: E731
+        return cls(**{k: keras.saving.deserialize_keras_object(v) if nested(v) else v for k, v in config.items()})
+
     def call(self, images, training=False):
         return self.encoder(images, training=training)
 

@@ -1,6 +1,8 @@
 """SimCLR (Chen et al., 2020): two augmented views, a projection MLP and NT-Xent with negatives
 gathered from every replica. v1 uses a 2-layer head, v2 a 3-layer head."""
 
+import keras
+
 from tfssl import losses, models
 from tfssl.methods.base import SelfSupervisedModel, forward_views
 from tfssl.methods.registry import register_method
@@ -38,6 +40,7 @@ def build_encoder_and_head(model_config):
 
 
 @register_method("simclr")
+@keras.saving.register_keras_serializable(package="tfssl")
 class SimCLR(SelfSupervisedModel):
     """SimCLR: the two views' projections z = g(f(x)) are pulled together by NT-Xent.
 
@@ -58,6 +61,13 @@ class SimCLR(SelfSupervisedModel):
     def from_task_config(cls, task_config):
         encoder, head = build_encoder_and_head(task_config.model)
         return cls(encoder, head, temperature=task_config.temperature, name="simclr")
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "projection_head": keras.saving.serialize_keras_object(self.projection_head),
+            "temperature": self.temperature,
+        }
 
     def compute_pretext_loss(self, views, training):
         z_a, z_b = forward_views(
