@@ -1,0 +1,48 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.methods.siamese_helpers import tiny_config
+from tfssl import registry_imports  # noqa: F401
+from tfssl.training.trainer import build_training_model
+
+TOTAL_STEPS = 5
+
+
+def _model():
+    config = tiny_config("byol", task={"base_momentum": 0.9})
+    return build_training_model(config, total_steps=TOTAL_STEPS)
+
+
+def _online_and_target(model):
+    """Numpy values of the (online, target) variable pairs the EMA updates."""
+    return [(o.numpy().copy(), t.numpy().copy()) for t, o in model._pairs]
+
+
+def test_target_starts_as_a_copy_and_is_not_trained():
+    model = _model()
+    pairs = _online_and_target(model)
+    assert pairs and all(np.array_equal(o, t) for o, t in pairs)
+    trained = {id(v) for v in model.trainable_variables}
+    targets = model.target_encoder.weights + model.target_projector.weights
+    assert not any(id(v) in trained for v in targets)
+    assert all(not v.trainable for v in targets)
+
+
+def test_each_step_moves_the_target_by_the_scheduled_momentum():
+    """After step k the target equals m_k·old target + (1 − m_k)·new online, m_k the cosine
+    schedule at k: τ_base at the first step, 1 at the last."""
+    model = _model()
+    rng = np.random.default_rng(0)
+    views = tuple(rng.uniform(size=(8, 32, 32, 3)).astype(np.float32) for _ in range(2))
+    dataset = tf.data.Dataset.from_tensors({"views": views}).repeat()
+    assert float(model.momentum(0)) == pytest.approx(0.9)
+    assert float(model.momentum(TOTAL_STEPS - 1)) == 1.0
+    for step in range(TOTAL_STEPS):
+        old_targets = [t for _, t in _online_and_target(model)]
+        model.fit(dataset, steps_per_epoch=1, epochs=1, verbose=0)
+        m = 0.9 + 0.1 * (1 - np.cos(np.pi * step / (TOTAL_STEPS - 1))) / 2
+        for (online, target), old in zip(_online_and_target(model), old_targets):
+            np.testing.assert_allclose(target, m * old + (1 - m) * online, rtol=1e-5, atol=1e-6)
+    # The online network moved away from its initial copy, so the first steps did mix weights.
+    assert any(not np.allclose(o, t) for o, t in _online_and_target(model))
