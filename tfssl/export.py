@@ -6,15 +6,21 @@ import tensorflow as tf
 from tfssl.data import preprocess_for_eval
 
 
-def export_encoder(encoder, export_dir, image_size):
-    """Writes a SavedModel whose `serving_default` maps uint8 images [N, H, W, 3] of any size to
-    `{"embeddings": [N, D]}`."""
+def export_encoder(encoder, export_dir, image_size, classifier=None):
+    """Writes a SavedModel whose `serving_default` maps uint8 images [N, H, W, 3] of any size
+    (resized and scaled as in evaluation) to `{"embeddings": [N, D]}`, plus `"logits": [N, C]`
+    when a `classifier` (a Keras model from embeddings to class logits) is given."""
     archive = keras.export.ExportArchive()
     archive.track(encoder)
+    if classifier is not None:
+        archive.track(classifier)
 
     def serve(images):
         features = encoder(preprocess_for_eval(images, image_size), training=False)
-        return {"embeddings": tf.cast(features, tf.float32)}
+        outputs = {"embeddings": tf.cast(features, tf.float32)}
+        if classifier is not None:
+            outputs["logits"] = tf.cast(classifier(features, training=False), tf.float32)
+        return outputs
 
     archive.add_endpoint(
         "serving_default", serve, input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")]

@@ -258,11 +258,16 @@ class TrainerConfig:
     checkpoint_interval: int = 500
     max_to_keep: int = 3
     log_interval: int = 50
+    # Every N epochs (passes over the train split), a kNN probe of the encoder (train split as
+    # the bank, eval split as queries) logs knn_top1; 0 turns it off.
+    knn_eval_every: int = 0
 
     def validate(self, path="trainer"):
         for name in ("train_steps", "steps_per_loop", "checkpoint_interval", "log_interval"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{path}.{name} must be >= 1")
+        if self.knn_eval_every < 0:
+            raise ConfigError(f"{path}.knn_eval_every must be >= 0 (0 = off)")
 
 
 @dataclass

@@ -1,12 +1,16 @@
-"""Keras callbacks for long runs: periodic checkpoints, a stop on NaN/Inf loss, and a log line
-plus TensorBoard scalars with step, loss, learning rate and images/s."""
+"""Keras callbacks for long runs: periodic checkpoints, a stop on NaN/Inf loss, a log line plus
+TensorBoard scalars with step, loss, learning rate and images/s (and their curve as a PNG), and a
+periodic kNN probe of the encoder."""
 
 import math
 import time
 
 import keras
+import numpy as np
 import tensorflow as tf
 from absl import logging
+
+from tfssl.evaluation import extract_features, knn_predict, plots
 
 
 def _global_step(model):
@@ -71,10 +75,12 @@ class CheckpointEvery(keras.callbacks.Callback):
 
 class ProgressLogger(keras.callbacks.Callback):
     """Every `interval` steps logs `step, loss, …, lr, images/s` and writes them as TensorBoard
-    scalars; keeps the history for the training-curve plot."""
+    scalars; keeps the history, drawn as a loss / learning-rate curve PNG at `curve_path` when
+    training ends."""
 
-    def __init__(self, interval, global_batch_size, total_steps, summary_dir=None):
+    def __init__(self, interval, global_batch_size, total_steps, summary_dir=None, curve_path=None):
         super().__init__()
+        self.curve_path = curve_path
         self.interval = interval
         self.global_batch_size = global_batch_size
         self.total_steps = total_steps
@@ -109,3 +115,47 @@ class ProgressLogger(keras.callbacks.Callback):
                 for name, value in scalars.items():
                     tf.summary.scalar(name, value)
             self.writer.flush()
+
+    def on_train_end(self, logs=None):
+        if self.curve_path and self.history:
+            plots.training_curve(self.history, self.curve_path)
+
+
+def _batches(data):
+    return data() if callable(data) else data
+
+
+class KNNProbe(keras.callbacks.Callback):
+    """Every `every_n_epochs` epochs, the weighted-kNN top-1 (`tfssl.evaluation.knn_predict`) of
+    the model's encoder: `bank_data` features vote for the labels of `query_data` (a held-out
+    split). Adds `knn_top1` to the epoch logs, so it reaches `History` and later callbacks.
+
+    Args:
+      bank_data, query_data: datasets of `{"image", "label"}` batches, or zero-argument callables
+        returning one (rebuilt at each probe).
+      every_n_epochs: probe period in epochs.
+      k, temperature: kNN neighbours and vote temperature.
+    """
+
+    def __init__(self, bank_data, query_data, every_n_epochs=1, k=200, temperature=0.07):
+        super().__init__()
+        self.bank_data, self.query_data = bank_data, query_data
+        self.every_n_epochs, self.k, self.temperature = every_n_epochs, k, temperature
+        self.history = []  # (epoch, knn_top1)
+
+    def probe(self):
+        """kNN top-1 of the current encoder on the held-out split."""
+        bank_x, bank_y = extract_features(self.model.encoder, _batches(self.bank_data))
+        query_x, query_y = extract_features(self.model.encoder, _batches(self.query_data))
+        num_classes = int(max(bank_y.max(), query_y.max())) + 1
+        predictions = knn_predict(bank_x, bank_y, query_x, num_classes, k=self.k, temperature=self.temperature)
+        return float(np.mean(np.asarray(predictions) == query_y))
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every_n_epochs:
+            return
+        top1 = self.probe()
+        self.history.append((epoch + 1, top1))
+        if logs is not None:
+            logs["knn_top1"] = top1
+        logging.info("epoch %d knn_top1=%.4f", epoch + 1, top1)

@@ -135,8 +135,17 @@ def train(config, model_dir, strategy=None):
         data_config.global_batch_size,
         total_steps,
         summary_dir=os.path.join(model_dir, "train"),
+        curve_path=os.path.join(model_dir, "training_curve.png"),
     )
     callbacks = [guard, callbacks_lib.CheckpointEvery(manager, config.trainer.checkpoint_interval), progress]
+    if config.trainer.knn_eval_every:
+        callbacks.append(
+            callbacks_lib.KNNProbe(
+                lambda: inputs.eval_input(dataclasses.replace(data_config, cache=False)),
+                lambda: inputs.eval_input(config.task.eval_data),
+                every_n_epochs=config.trainer.knn_eval_every,
+            )
+        )
     if start_step < total_steps:
         _fit(
             model, dataset, start_step, total_steps, steps_per_epoch(config, num_examples), callbacks, guard
@@ -197,12 +206,17 @@ def run_experiment(config, model_dir, mode="train_and_eval", strategy=None):
         model, _ = train(config, model_dir, strategy)
         if mode == "train":
             return {"step": int(model.optimizer.iterations.numpy())}
-        encoder = model.encoder
     else:
-        encoder = restore_model(config, model_dir).encoder
+        model = restore_model(config, model_dir)
+    encoder = model.encoder
     if mode == "export":
         export_dir = os.path.join(model_dir, "export")
-        export.export_encoder(encoder, export_dir, image_size=config.task.eval_data.image_size)
+        export.export_encoder(
+            encoder,
+            export_dir,
+            image_size=config.task.eval_data.image_size,
+            classifier=getattr(model, "classifier", None),
+        )
         return {"export_dir": export_dir}
     results = evaluate_linear(config, encoder)
     write_json(results, os.path.join(model_dir, "eval_linear.json"))
