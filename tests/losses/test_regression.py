@@ -25,7 +25,8 @@ def test_regression_losses_match_numpy_in_tf_function():
     rng = np.random.default_rng(0)
     p, z = rng.normal(size=(2, 10, 6)).astype(np.float32)
     cosines = _cosines(p, z)
-    assert float(tf.function(losses.negative_cosine)(p, z)) == pytest.approx(-cosines.mean(), rel=1e-5)
+    negative = float(tf.function(losses.negative_cosine)(p, z))
+    assert negative == pytest.approx(-cosines.mean(), rel=1e-5)
     assert float(tf.function(losses.byol_regression)(p, z)) == pytest.approx(
         np.mean(2.0 - 2.0 * cosines), rel=1e-5
     )

@@ -3,7 +3,11 @@
 from tfssl import configs
 
 # Fields each method's task config has beyond the shared ones, shrunk for a tiny model.
-_EXTRA = {"byol": {"predictor_hidden_dim": 8}, "simsiam": {"predictor_hidden_dim": 8}, "barlow_twins": {}}
+_EXTRA = {
+    "byol": {"predictor_hidden_dim": 8},
+    "simsiam": {"predictor_hidden_dim": 8},
+    "barlow_twins": {},
+}
 
 
 def tiny_config(method, global_batch_size=8, **overrides):

@@ -1,4 +1,5 @@
-"""Barlow Twins experiments: a quick run on the embedded dataset and the paper's ImageNet setting."""
+"""Barlow Twins experiments: a quick run on the embedded dataset and the paper's ImageNet
+setting."""
 
 from dataclasses import dataclass
 
@@ -30,7 +31,9 @@ def barlow_twins_embedded():
         train_data=train_data,
         eval_data=eval_data,
         optimizer=base.OptimizerConfig(type="adamw", weight_decay=1e-4),
-        learning_rate=base.LearningRateConfig(base_learning_rate=2e-3, scaling="none", warmup_steps=30),
+        learning_rate=base.LearningRateConfig(
+            base_learning_rate=2e-3, scaling="none", warmup_steps=30
+        ),
     )
     return siamese.embedded_experiment(task, train_steps=400)
 

@@ -18,7 +18,9 @@ class BYOLTaskConfig(base.TaskConfig):
     def validate(self, path="task"):
         super().validate(path)
         if self.predictor_hidden_dim < 1 or not 0.0 <= self.base_momentum <= 1.0:
-            raise base.ConfigError(f"{path}: need predictor_hidden_dim >= 1, 0 <= base_momentum <= 1")
+            raise base.ConfigError(
+                f"{path}: need predictor_hidden_dim >= 1 and 0 <= base_momentum <= 1"
+            )
 
 
 @register_experiment("byol_embedded")
@@ -32,7 +34,9 @@ def byol_embedded():
         train_data=train_data,
         eval_data=eval_data,
         optimizer=base.OptimizerConfig(type="adamw", weight_decay=1e-4),
-        learning_rate=base.LearningRateConfig(base_learning_rate=2e-3, scaling="none", warmup_steps=30),
+        learning_rate=base.LearningRateConfig(
+            base_learning_rate=2e-3, scaling="none", warmup_steps=30
+        ),
     )
     return siamese.embedded_experiment(task, train_steps=300)
 

@@ -58,7 +58,9 @@ def embedded_model(hidden_dim, output_dim, num_layers):
 def embedded_experiment(task, train_steps):
     return base.ExperimentConfig(
         task=task,
-        trainer=base.TrainerConfig(train_steps=train_steps, checkpoint_interval=100, log_interval=20),
+        trainer=base.TrainerConfig(
+            train_steps=train_steps, checkpoint_interval=100, log_interval=20
+        ),
         runtime=base.RuntimeConfig(seed=0),
     )
 

@@ -22,7 +22,9 @@ class SimSiamTaskConfig(base.TaskConfig):
         if self.predictor_hidden_dim < 1:
             raise base.ConfigError(f"{path}.predictor_hidden_dim must be >= 1")
         if self.projector_output_bn not in ("none", "affine", "center", "plain"):
-            raise base.ConfigError(f"{path}.projector_output_bn={self.projector_output_bn!r} is unknown")
+            raise base.ConfigError(
+                f"{path}.projector_output_bn={self.projector_output_bn!r} is unknown"
+            )
         if self.fixed_predictor_lr and self.optimizer.type != "sgd":
             raise base.ConfigError(
                 f"{path}.fixed_predictor_lr scales the predictor's gradients, which only SGD turns "

@@ -25,5 +25,6 @@ def negative_cosine(p, z):
 
 
 def byol_regression(p, z):
-    """BYOL's loss mean_i ‖p̄_i − z̄_i‖² = mean_i (2 − 2·cos(p_i, stop_gradient(z_i))); p, z: [B, D]."""
+    """BYOL's loss mean_i ‖p̄_i − z̄_i‖² = mean_i (2 − 2·cos(p_i, stop_gradient(z_i)));
+    p, z: [B, D]."""
     return 2.0 - 2.0 * _global_mean_cosine(p, z)
