@@ -34,7 +34,8 @@ class SimSiamTaskConfig(base.TaskConfig):
 
 @register_experiment("simsiam_embedded")
 def simsiam_embedded():
-    """Width-0.25 CIFAR ResNet-18 on the embedded digits, SGD with a fixed predictor rate."""
+    """Width-0.25 CIFAR ResNet-18 on the embedded digits, SGD lr 0.2·B/256 (0.1) with the
+    predictor at a fixed rate."""
     train_data, eval_data = siamese.embedded_data()
     task = SimSiamTaskConfig(
         predictor_hidden_dim=128,
@@ -42,7 +43,7 @@ def simsiam_embedded():
         train_data=train_data,
         eval_data=eval_data,
         optimizer=base.OptimizerConfig(type="sgd", weight_decay=5e-4),
-        learning_rate=base.LearningRateConfig(base_learning_rate=0.06, scaling="linear"),
+        learning_rate=base.LearningRateConfig(base_learning_rate=0.2, scaling="linear"),
     )
     return siamese.embedded_experiment(task, train_steps=400)
 
