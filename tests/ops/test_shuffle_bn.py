@@ -41,14 +41,14 @@ def test_permutation_deals_every_group_over_all_groups(num_groups):
     n = BATCH // num_groups
     seen = set()
     for step in range(5):
-        permutation, inverse = (t.numpy() for t in shuffle_permutation(BATCH, num_groups, [0, step]))
+        permutation, inverse = shuffle_permutation(BATCH, num_groups, [0, step])
+        permutation, inverse = permutation.numpy(), inverse.numpy()
         assert sorted(permutation) == list(range(BATCH))
         np.testing.assert_array_equal(permutation[inverse], np.arange(BATCH))
         np.testing.assert_array_equal(inverse[permutation], np.arange(BATCH))
         # Shuffled rows [h·n, (h+1)·n) form key group h: count its samples per query group.
-        counts = np.stack(
-            [np.bincount(members // n, minlength=num_groups) for members in permutation.reshape(num_groups, n)]
-        )
+        key_groups = permutation.reshape(num_groups, n)
+        counts = np.stack([np.bincount(g // n, minlength=num_groups) for g in key_groups])
         assert counts.max() == shared_batch_mates(n, num_groups)
         seen.add(tuple(permutation))
     assert len(seen) == 5  # a different shuffle each step

@@ -36,7 +36,9 @@ def _head(version, hidden_dim):
     """v1: a linear 128-d projection; v2: a 2-layer MLP (no BN) to 128-d."""
     if version == 1:
         return base.ProjectionHeadConfig(num_layers=1, output_dim=128, use_bn=False)
-    return base.ProjectionHeadConfig(num_layers=2, hidden_dim=hidden_dim, output_dim=128, use_bn=False)
+    return base.ProjectionHeadConfig(
+        num_layers=2, hidden_dim=hidden_dim, output_dim=128, use_bn=False
+    )
 
 
 def _augmentation(version, **kwargs):

@@ -78,9 +78,8 @@ class MoCo(SelfSupervisedModel):
         self._pairs = momentum_pairs([key_encoder, key_head], [encoder, projection_head])
         for target in key_encoder.weights + key_head.weights:
             target.trainable = False
-        self.queue = ops.FeatureQueue(
-            queue_size, projection_head.output_shape[-1], initializer=random_unit_rows(), name="queue"
-        )
+        dim = projection_head.output_shape[-1]
+        self.queue = ops.FeatureQueue(queue_size, dim, initializer=random_unit_rows(), name="queue")
 
     @classmethod
     def from_task_config(cls, task_config):
