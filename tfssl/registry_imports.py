@@ -16,3 +16,5 @@ import tfssl.configs.rotnet  # noqa: F401
 import tfssl.methods.rotnet  # noqa: F401
 import tfssl.configs.swav  # noqa: F401
 import tfssl.methods.swav  # noqa: F401
+import tfssl.configs.deepcluster  # noqa: F401
+import tfssl.methods.deepcluster  # noqa: F401

@@ -64,7 +64,8 @@ def multiview(dataset, spec, params, seed=0, deterministic=None):
       deterministic: passed to `Dataset.map`; None follows the dataset options.
 
     Returns:
-      dataset of `{"views": (num_global + num_local) x float32 [size, size, 3], "label": int64}`.
+      dataset of `{"views": (num_global + num_local) x float32 [size, size, 3], "label": int64}`,
+      plus the input's `"index"` when it has one.
     """
     plan = view_plan(spec, params)
     pair = [int(seed), 0] if isinstance(seed, numbers.Integral) else [int(s) for s in seed]
@@ -78,7 +79,10 @@ def multiview(dataset, spec, params, seed=0, deterministic=None):
             augment_view(example["image"], size, view_params, view_seeds[v])
             for v, (size, view_params) in enumerate(plan)
         )
-        return {"views": views, "label": example["label"]}
+        outputs = {"views": views, "label": example["label"]}
+        if "index" in example:  # the example's position in the source (see build_source)
+            outputs["index"] = example["index"]
+        return outputs
 
     return dataset.enumerate().map(
         make_views, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic

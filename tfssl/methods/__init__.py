@@ -3,6 +3,7 @@
 from tfssl.methods.barlow_twins import BarlowTwins
 from tfssl.methods.base import SelfSupervisedModel, forward_views
 from tfssl.methods.byol import BYOL
+from tfssl.methods.deepcluster import DeepCluster
 from tfssl.methods.dino import DINO
 from tfssl.methods.moco import MoCo
 from tfssl.methods.rotnet import RotNet
@@ -12,6 +13,7 @@ from tfssl.methods.simsiam import SimSiam
 from tfssl.methods.swav import SwAV
 
 __all__ = [
+    "DeepCluster",
     "RotNet",
     "BYOL",
     "BarlowTwins",

@@ -102,10 +102,25 @@ class SelfSupervisedModel(keras.Model):
         del variables
         return gradients
 
+    def compute_batch_loss(self, data, training):
+        """The pretext loss of one training batch; methods whose loss needs more than the views
+        (e.g. DeepCluster's per-image pseudo-labels, looked up by `data["index"]`) override it."""
+        return self.compute_pretext_loss(list(data["views"]), training)
+
+    def training_callbacks(self, train_images_fn, steps_per_epoch):
+        """Keras callbacks the method needs during `fit` (e.g. DeepCluster's reclustering).
+
+        Args:
+          train_images_fn: returns the un-augmented training set in source order, as batches of
+            `{"image", "label"}` (rows line up with `data["index"]`).
+          steps_per_epoch: optimizer steps per pass over the training set.
+        """
+        del train_images_fn, steps_per_epoch
+        return []
+
     def train_step(self, data):
-        views = list(data["views"])
         with tf.GradientTape() as tape:
-            loss, logs = self.compute_pretext_loss(views, training=True)
+            loss, logs = self.compute_batch_loss(data, training=True)
             replica_loss = loss / distributed.num_replicas()
             if isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer):
                 replica_loss = self.optimizer.scale_loss(replica_loss)

@@ -4,8 +4,19 @@ pipeline handed to `distribute_datasets_from_function`."""
 from tfssl import data
 
 
-def build_source(data_config):
-    """The unbatched `{"image", "label"}` dataset a DataConfig names, and its size (or None)."""
+def build_source(data_config, with_index=False):
+    """The unbatched `{"image", "label"}` dataset a DataConfig names, and its size (or None).
+
+    `with_index` adds `"index"`: int64 position of the example in the source, before any
+    sharding or shuffling, so per-image state (pseudo-labels) can be looked up in training.
+    """
+    source, size = _read_source(data_config)
+    if with_index:
+        source = source.enumerate().map(lambda index, example: {**example, "index": index})
+    return source, size
+
+
+def _read_source(data_config):
     if data_config.source == "embedded":
         images, labels = data.load_embedded(data_config.split)
         return data.from_numpy(images, labels), len(labels)

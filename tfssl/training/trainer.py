@@ -125,7 +125,7 @@ def train(config, model_dir, strategy=None):
     start_step = int(model.optimizer.iterations.numpy())
     logging.info("training %s from step %d to %d", config.task.method, start_step, total_steps)
 
-    source, num_examples = inputs.build_source(data_config)
+    source, num_examples = inputs.build_source(data_config, with_index=True)
     dataset = strategy.distribute_datasets_from_function(
         inputs.train_input_fn(source, data_config, config.runtime.seed)
     )
@@ -146,6 +146,9 @@ def train(config, model_dir, strategy=None):
                 every_n_epochs=config.trainer.knn_eval_every,
             )
         )
+    callbacks += model.training_callbacks(
+        lambda: inputs.eval_input(data_config), steps_per_epoch(config, num_examples)
+    )
     if start_step < total_steps:
         _fit(
             model, dataset, start_step, total_steps, steps_per_epoch(config, num_examples), callbacks, guard
