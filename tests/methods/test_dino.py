@@ -33,7 +33,8 @@ def _dataset(strategy, views):
     rows = GLOBAL_BATCH // replicas
 
     def per_replica(r):
-        return tf.data.Dataset.from_tensors({"views": tuple(v[r * rows : (r + 1) * rows] for v in views)})
+        batch = {"views": tuple(v[r * rows : (r + 1) * rows] for v in views)}
+        return tf.data.Dataset.from_tensors(batch)
 
     dataset = per_replica(0)
     for r in range(1, replicas):
@@ -99,7 +100,8 @@ def test_last_layer_frozen_then_trained():
     model.fit(dataset, steps_per_epoch=2, epochs=1, verbose=0)
     for b, a in zip(before, _values(last.weights)):
         np.testing.assert_array_equal(a, b)
-    assert any(np.abs(a - b).max() > 0 for a, b in zip(mlp_before, _values(model.head.get_layer("mlp").weights)))
+    mlp_after = _values(model.head.get_layer("mlp").weights)
+    assert any(np.abs(a - b).max() > 0 for a, b in zip(mlp_before, mlp_after))
     model.fit(dataset, steps_per_epoch=1, epochs=1, verbose=0)  # step 2: no longer frozen
     assert np.abs(last.direction.numpy() - before[0]).max() > 0
     np.testing.assert_array_equal(last.magnitude.numpy(), 1.0)  # norm_last_layer: g fixed to 1

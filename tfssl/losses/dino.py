@@ -24,7 +24,9 @@ def dino(teacher_out, student_out, center, teacher_temp=0.04, student_temp=0.1):
     dtype = teacher[0].dtype
     center = tf.cast(tf.stop_gradient(center), dtype)
     teacher_temp, student_temp = tf.cast(teacher_temp, dtype), tf.cast(student_temp, dtype)
-    targets = [tf.stop_gradient(tf.nn.softmax((t - center) / teacher_temp, axis=-1)) for t in teacher]
+    targets = [
+        tf.stop_gradient(tf.nn.softmax((t - center) / teacher_temp, axis=-1)) for t in teacher
+    ]
     log_probs = [
         tf.nn.log_softmax(tf.cast(at_least_float32(s), dtype) / student_temp, axis=-1)
         for s in student_out

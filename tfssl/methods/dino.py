@@ -137,7 +137,9 @@ class DINO(SelfSupervisedModel):
         student_out = [self.head(f, training=training) for f in features]
         teacher_out = forward_views(
             global_views,
-            lambda x: self.teacher_head(self.teacher_encoder(x, training=training), training=training),
+            lambda x: self.teacher_head(
+                self.teacher_encoder(x, training=training), training=training
+            ),
         )
         teacher_out = [tf.stop_gradient(t) for t in teacher_out]
         teacher_temp = self.teacher_temperature(self._step())

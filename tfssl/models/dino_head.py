@@ -24,7 +24,10 @@ class WeightNormDense(keras.layers.Layer):
             name="direction",
         )
         self.magnitude = self.add_weight(
-            shape=(self.units,), initializer="ones", trainable=not self.norm_last_layer, name="magnitude"
+            shape=(self.units,),
+            initializer="ones",
+            trainable=not self.norm_last_layer,
+            name="magnitude",
         )
 
     def call(self, inputs):
@@ -35,7 +38,8 @@ class WeightNormDense(keras.layers.Layer):
         return (*input_shape[:-1], self.units)
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "norm_last_layer": self.norm_last_layer}
+        config = super().get_config()
+        return {**config, "units": self.units, "norm_last_layer": self.norm_last_layer}
 
 
 def dino_head(
@@ -52,7 +56,14 @@ def dino_head(
     return keras.Sequential(
         [
             keras.Input(shape=(input_dim,)),
-            mlp(input_dim, [hidden_dim] * (num_layers - 1), bottleneck_dim, use_bn=False, activation="gelu", name="mlp"),
+            mlp(
+                input_dim,
+                [hidden_dim] * (num_layers - 1),
+                bottleneck_dim,
+                use_bn=False,
+                activation="gelu",
+                name="mlp",
+            ),
             keras.layers.UnitNormalization(axis=-1, name="l2_normalize"),
             WeightNormDense(output_dim, norm_last_layer=norm_last_layer, name="last"),
         ],

@@ -34,7 +34,9 @@ class ClassTokenAndPositions(keras.layers.Layer):
         dim = input_shape[-1]
         init = keras.initializers.TruncatedNormal(stddev=0.02)
         self.class_token = self.add_weight(shape=(1, 1, dim), initializer=init, name="class_token")
-        self.class_position = self.add_weight(shape=(1, 1, dim), initializer=init, name="class_position")
+        self.class_position = self.add_weight(
+            shape=(1, 1, dim), initializer=init, name="class_position"
+        )
         self.positions = self.add_weight(
             shape=(1, self.grid_size, self.grid_size, dim), initializer=init, name="positions"
         )
@@ -59,13 +61,17 @@ class ClassTokenAndPositions(keras.layers.Layer):
         return (n, None if h is None or w is None else 1 + h * w, d)
 
     def get_config(self):
-        return {**super().get_config(), "grid_size": self.grid_size, "interpolation": self.interpolation}
+        config = super().get_config()
+        return {**config, "grid_size": self.grid_size, "interpolation": self.interpolation}
 
 
 def _block(x, dim, num_heads, mlp_ratio, name):
     """Pre-norm transformer block: x + MHA(LN(x)), then x + MLP(LN(x)) with GELU."""
     y = keras.layers.LayerNormalization(epsilon=1e-6, name=f"{name}_norm1")(x)
-    y = keras.layers.MultiHeadAttention(num_heads, key_dim=dim // num_heads, name=f"{name}_attn")(y, y)
+    attention = keras.layers.MultiHeadAttention(
+        num_heads, key_dim=dim // num_heads, name=f"{name}_attn"
+    )
+    y = attention(y, y)
     x = keras.layers.Add(name=f"{name}_add1")([x, y])
     y = keras.layers.LayerNormalization(epsilon=1e-6, name=f"{name}_norm2")(x)
     y = keras.layers.Dense(int(dim * mlp_ratio), activation="gelu", name=f"{name}_fc1")(y)
@@ -89,7 +95,10 @@ def vit(
         raise ValueError(f"image_size {image_size} is not a multiple of patch_size {patch_size}")
     with keras.name_scope(name):
         images = keras.Input(shape=(None, None, 3), name="images")
-        x = keras.layers.Conv2D(embed_dim, patch_size, strides=patch_size, name="patch_embed")(images)
+        patchify = keras.layers.Conv2D(
+            embed_dim, patch_size, strides=patch_size, name="patch_embed"
+        )
+        x = patchify(images)  # [N, H/p, W/p, D]
         x = ClassTokenAndPositions(image_size // patch_size, interpolation, name="tokens")(x)
         for index in range(depth):
             x = _block(x, embed_dim, num_heads, mlp_ratio, name=f"block{index}")
