@@ -146,7 +146,8 @@ class DeepCluster(SelfSupervisedModel):
         return stats
 
     def _reinitialise_classifier(self, seed):
-        """A fresh classifier for the new cluster ids (their order is arbitrary)."""
+        """A fresh classifier for the new cluster ids (their order is arbitrary); the optimizer's
+        slots for it (momentum) are kept, where the paper rebuilds the head's optimizer."""
         kernel, bias = self.classifier.kernel, self.classifier.bias
         kernel.assign(keras.initializers.GlorotUniform(seed=seed)(kernel.shape))
         bias.assign(tf.zeros_like(bias))
