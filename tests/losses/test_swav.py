@@ -19,7 +19,8 @@ def numpy_swav(high, low, temperature=0.1, epsilon=0.05, iterations=3, queues=No
     total = 0.0
     for i, scores in enumerate(high):
         if queues is not None:
-            q = numpy_sinkhorn(np.concatenate([scores, queues[i]]), epsilon, iterations)[: len(scores)]
+            codes = numpy_sinkhorn(np.concatenate([scores, queues[i]]), epsilon, iterations)
+            q = codes[: len(scores)]
         else:
             q = numpy_sinkhorn(scores, epsilon, iterations)
         subloss = 0.0
@@ -33,7 +34,8 @@ def numpy_swav(high, low, temperature=0.1, epsilon=0.05, iterations=3, queues=No
 def _crops(count, seed, rows=BATCH):
     rng = np.random.default_rng(seed)
     # Cosine scores between unit projections and unit prototypes lie in [-1, 1].
-    return [rng.uniform(-1.0, 1.0, size=(rows, PROTOTYPES)).astype(np.float32) for _ in range(count)]
+    shape = (rows, PROTOTYPES)
+    return [rng.uniform(-1.0, 1.0, size=shape).astype(np.float32) for _ in range(count)]
 
 
 def test_two_high_res_three_low_res_matches_numpy():

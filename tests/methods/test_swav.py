@@ -27,7 +27,12 @@ def tiny_swav_config(**overrides):
                 },
                 "train_data": {"global_batch_size": GLOBAL_BATCH, "views": {"num_local": 2}},
                 "optimizer": {"type": "lars", "weight_decay": 1e-4},
-                "learning_rate": {"type": "constant", "base_learning_rate": 0.5, "scaling": "none", "warmup_steps": 0},
+                "learning_rate": {
+                    "type": "constant",
+                    "base_learning_rate": 0.5,
+                    "scaling": "none",
+                    "warmup_steps": 0,
+                },
             },
             "trainer": {"train_steps": 2},
         },
@@ -84,8 +89,8 @@ def test_prototypes_frozen_during_first_steps():
     encoder = [w.numpy().copy() for w in model.encoder.trainable_weights]
     trained = _fit(tf.distribute.get_strategy(), config, 2, _views(1), initial)
     np.testing.assert_allclose(trained.prototypes.kernel.numpy(), kernel, atol=1e-6)
-    moved = [np.abs(w.numpy() - w0).max() for w, w0 in zip(trained.encoder.trainable_weights, encoder)]
-    assert max(moved) > 1e-4
+    weights = trained.encoder.trainable_weights
+    assert max(np.abs(w.numpy() - w0).max() for w, w0 in zip(weights, encoder)) > 1e-4
 
 
 def test_two_replicas_with_queue_equal_one_device(two_replicas, float64_policy):

@@ -78,8 +78,9 @@ def swav_embedded():
 @register_experiment("swav_imagenet")
 def swav_imagenet():
     """SwAV's batch-4096 setting (no queue): ResNet-50, 2×224 + 6×96 crops, 3000 prototypes,
-    LARS lr 0.3·B/256 = 4.8 cosine-decayed to 0.0048, wd 1e-6, prototypes frozen for 313 steps
-    (one epoch), 400 epochs. For batch 256 set queue_length=3840 and queue_start_step to 15 epochs."""
+    LARS lr 0.3·B/256 = 4.8 after a 10-epoch warm-up (main_swav.py's default), cosine-decayed
+    to 0.0048, wd 1e-6, prototypes frozen for 313 steps (one epoch), 400 epochs. For batch 256,
+    set queue_length=3840 and queue_start_step to 15 epochs."""
     global_batch = 4096
     steps_per_epoch = IMAGENET_TRAIN_EXAMPLES // global_batch
     task = SwAVTaskConfig(
@@ -91,7 +92,9 @@ def swav_imagenet():
         queue_length=0,
         model=base.ModelConfig(
             backbone=base.BackboneConfig(type="resnet50", stem="imagenet", sync_bn=True),
-            projection_head=base.ProjectionHeadConfig(num_layers=2, hidden_dim=2048, output_dim=128),
+            projection_head=base.ProjectionHeadConfig(
+                num_layers=2, hidden_dim=2048, output_dim=128
+            ),
         ),
         train_data=base.DataConfig(
             source="tfds",
@@ -117,7 +120,10 @@ def swav_imagenet():
         ),
         optimizer=base.OptimizerConfig(type="lars", weight_decay=1e-6),
         learning_rate=base.LearningRateConfig(
-            base_learning_rate=0.3, scaling="linear", warmup_steps=0, alpha=1e-3
+            base_learning_rate=0.3,
+            scaling="linear",
+            warmup_steps=10 * steps_per_epoch,
+            alpha=1e-3,
         ),
     )
     return base.ExperimentConfig(

@@ -81,7 +81,9 @@ class SwAV(SelfSupervisedModel):
     def from_task_config(cls, task_config):
         model_config = task_config.model
         encoder = build_encoder(model_config.backbone)
-        head = swav_head(encoder.output_shape[-1], model_config.projection_head, model_config.backbone)
+        head = swav_head(
+            encoder.output_shape[-1], model_config.projection_head, model_config.backbone
+        )
         return cls(
             encoder,
             head,
@@ -121,19 +123,14 @@ class SwAV(SelfSupervisedModel):
         z = forward_views(views, project)  # one [b, d] per crop
         scores = [self.prototypes(z_v) for z_v in z]  # one [b, K] per crop
         high, low = scores[: self.num_high_res], scores[self.num_high_res :]
-        codes = [
-            swav_codes(s, None, self.epsilon, self.sinkhorn_iterations) for s in high
-        ]
+        sinkhorn_args = (self.epsilon, self.sinkhorn_iterations)
+        codes = [swav_codes(s, None, *sinkhorn_args) for s in high]
         if training and self.queues:
             # Collectives cannot sit inside tf.cond under MirroredStrategy, so both codes are
             # computed (Sinkhorn is cheap next to the network) and the queue's are selected.
             in_use = self._queue_in_use()
             codes = [
-                tf.where(
-                    in_use,
-                    swav_codes(s, self._queue_scores(queue), self.epsilon, self.sinkhorn_iterations),
-                    q,
-                )
+                tf.where(in_use, swav_codes(s, self._queue_scores(queue), *sinkhorn_args), q)
                 for s, queue, q in zip(high, self.queues, codes)
             ]
             for queue, z_v in zip(self.queues, z):
