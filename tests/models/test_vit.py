@@ -18,6 +18,10 @@ def test_one_model_embeds_global_and_local_crops():
     traced = tf.function(lambda x: model(x, training=True))
     assert traced(tf.zeros([2, 16, 16, 3])).shape == (2, 16)
     assert model.feature_dim == 16
+    # With the input size unknown when traced, resizing to the training grid is still exact.
+    dynamic = tf.function(model, input_signature=[tf.TensorSpec([None, None, None, 3])])
+    x = rng.uniform(size=(2, 32, 32, 3)).astype(np.float32)
+    np.testing.assert_allclose(dynamic(x).numpy(), model(x).numpy(), rtol=1e-6, atol=1e-6)
     assert model.get_layer("tokens").positions.shape == (1, 8, 8, 16)
 
 

@@ -13,9 +13,10 @@ def interpolate_position_embeddings(positions, height, width, method="bicubic"):
     """Resizes a [1, gh, gw, D] grid of position embeddings to [1, height, width, D].
 
     At the grid's own size it returns `positions` itself, so the training resolution sees the
-    learned embeddings exactly.
+    learned embeddings exactly; `height`/`width` may be tensors when the input size is dynamic.
     """
-    if (height, width) == tuple(positions.shape[1:3]):
+    static = isinstance(height, int) and isinstance(width, int)
+    if static and (height, width) == tuple(positions.shape[1:3]):
         return positions
     return tf.cast(tf.image.resize(positions, [height, width], method=method), positions.dtype)
 
