@@ -1,0 +1,83 @@
+"""eval.py's protocols on a 2-step tiny SimCLR model_dir: JSON contract, cached features,
+pictures, the label fraction actually used, and export through train.py's run_experiment."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.training.helpers import tiny_simclr_config
+from tfssl.evaluation.runner import EvalOptions, evaluate
+from tfssl.training import run_experiment, train
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    directory = str(tmp_path_factory.mktemp("eval") / "run")
+    train(tiny_simclr_config(trainer={"train_steps": 2}), directory)
+    return directory
+
+
+def _read(model_dir, name):
+    with open(os.path.join(model_dir, name)) as f:
+        return json.load(f)
+
+
+def test_training_writes_curve_png(model_dir):
+    with open(os.path.join(model_dir, "training_curve.png"), "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_protocols_share_cached_features_and_write_json(model_dir):
+    config = tiny_simclr_config(trainer={"train_steps": 2})
+    knn = evaluate(config, model_dir, "knn", EvalOptions(k=20, plots=True))
+    cache = os.path.join(model_dir, "features", "ckpt-2.npz")
+    cached_at = os.path.getmtime(cache)
+    with np.load(cache) as arrays:
+        assert arrays["train_x"].shape[0] == 11504 and arrays["test_x"].shape[0] == 1436
+        assert arrays["train_x"].shape[1] == arrays["test_x"].shape[1]
+    clustering = evaluate(config, model_dir, "clustering", EvalOptions(plots=False))
+    assert os.path.getmtime(cache) == cached_at  # read back, not extracted again
+    assert knn == _read(model_dir, "eval_knn.json") and knn["protocol"] == "knn" and 0 <= knn["top1"] <= 1
+    assert clustering == _read(model_dir, "eval_clustering.json")
+    assert set(clustering) >= {"protocol", "top1", "nmi", "ari", "accuracy"}
+    for picture in ("retrieval.png", "embedding_pca.png"):
+        assert os.path.getsize(os.path.join(model_dir, picture)) > 1000
+
+
+def test_finetune_uses_exactly_ten_percent_class_balanced(model_dir):
+    config = tiny_simclr_config(trainer={"train_steps": 2})
+    results = evaluate(config, model_dir, "finetune", EvalOptions(label_fraction=0.1, finetune_steps=2, plots=False))
+    assert results["num_labeled"] == 1150  # 10% of the 11504 embedded train images
+    assert sum(results["labeled_per_class"]) == 1150
+    assert max(results["labeled_per_class"]) - min(results["labeled_per_class"]) <= 6  # class sizes 1112..1168
+    assert 0.0 <= results["top1"] <= 1.0
+
+
+def test_random_init_baseline_does_not_overwrite(model_dir):
+    config = tiny_simclr_config(trainer={"train_steps": 2})
+    evaluate(config, model_dir, "knn", EvalOptions(k=20, plots=False, random_init=True))
+    assert _read(model_dir, "eval_knn_random_init.json")["random_init"] is True
+    assert os.path.exists(os.path.join(model_dir, "features", "random_init.npz"))
+
+
+def test_eval_cli_prints_what_it_writes(model_dir):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "eval.py"), f"--model_dir={model_dir}", "--protocol=knn", "--k=5", "--noplots"],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    printed = json.loads(result.stdout.strip().splitlines()[-1])
+    assert printed == _read(model_dir, "eval_knn.json") and printed["k"] == 5
+
+
+def test_export_mode_writes_saved_model(model_dir):
+    config = tiny_simclr_config(trainer={"train_steps": 2})
+    results = run_experiment(config, model_dir, mode="export")
+    assert os.path.exists(os.path.join(results["export_dir"], "saved_model.pb"))
