@@ -1,10 +1,10 @@
 """Evaluates a trained tfssl model_dir with a standard protocol and writes eval_<protocol>.json.
 
-  python eval.py --model_dir=/tmp/simclr --protocol=linear
-  python eval.py --model_dir=/tmp/simclr --protocol=knn --k=200 --temperature=0.07
-  python eval.py --model_dir=/tmp/simclr --protocol=finetune --label_fraction=0.1
-  python eval.py --model_dir=/tmp/simclr --protocol=clustering
-  python eval.py --model_dir=/tmp/simclr --protocol=linear --random_init   # the baseline
+python eval.py --model_dir=/tmp/simclr --protocol=linear
+python eval.py --model_dir=/tmp/simclr --protocol=knn --k=200 --temperature=0.07
+python eval.py --model_dir=/tmp/simclr --protocol=finetune --label_fraction=0.1
+python eval.py --model_dir=/tmp/simclr --protocol=clustering
+python eval.py --model_dir=/tmp/simclr --protocol=linear --random_init   # the baseline
 """
 
 import json
@@ -13,7 +13,9 @@ import os
 from absl import app, flags
 
 flags.DEFINE_string("model_dir", None, "A model_dir written by train.py (holds params.yaml).")
-flags.DEFINE_enum("protocol", "linear", ["linear", "knn", "finetune", "clustering"], "Evaluation protocol.")
+flags.DEFINE_enum(
+    "protocol", "linear", ["linear", "knn", "finetune", "clustering"], "Evaluation protocol."
+)
 flags.DEFINE_string("checkpoint", None, "Checkpoint path; defaults to the latest in model_dir.")
 flags.DEFINE_multi_string("config_file", [], "YAML overrides applied over model_dir/params.yaml.")
 flags.DEFINE_string("params_override", "", "Overrides applied last: 'a.b=1,c=d' or YAML.")

@@ -43,7 +43,11 @@ def test_protocols_share_cached_features_and_write_json(model_dir):
         assert arrays["train_x"].shape[1] == arrays["test_x"].shape[1]
     clustering = evaluate(config, model_dir, "clustering", EvalOptions(plots=False))
     assert os.path.getmtime(cache) == cached_at  # read back, not extracted again
-    assert knn == _read(model_dir, "eval_knn.json") and knn["protocol"] == "knn" and 0 <= knn["top1"] <= 1
+    assert (
+        knn == _read(model_dir, "eval_knn.json")
+        and knn["protocol"] == "knn"
+        and 0 <= knn["top1"] <= 1
+    )
     assert clustering == _read(model_dir, "eval_clustering.json")
     assert set(clustering) >= {"protocol", "top1", "nmi", "ari", "accuracy"}
     for picture in ("retrieval.png", "embedding_pca.png"):
@@ -52,10 +56,17 @@ def test_protocols_share_cached_features_and_write_json(model_dir):
 
 def test_finetune_uses_exactly_ten_percent_class_balanced(model_dir):
     config = tiny_simclr_config(trainer={"train_steps": 2})
-    results = evaluate(config, model_dir, "finetune", EvalOptions(label_fraction=0.1, finetune_steps=2, plots=False))
+    results = evaluate(
+        config,
+        model_dir,
+        "finetune",
+        EvalOptions(label_fraction=0.1, finetune_steps=2, plots=False),
+    )
     assert results["num_labeled"] == 1150  # 10% of the 11504 embedded train images
     assert sum(results["labeled_per_class"]) == 1150
-    assert max(results["labeled_per_class"]) - min(results["labeled_per_class"]) <= 6  # class sizes 1112..1168
+    assert (
+        max(results["labeled_per_class"]) - min(results["labeled_per_class"]) <= 6
+    )  # class sizes 1112..1168
     assert 0.0 <= results["top1"] <= 1.0
 
 
@@ -69,8 +80,19 @@ def test_random_init_baseline_does_not_overwrite(model_dir):
 def test_eval_cli_prints_what_it_writes(model_dir):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     result = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "eval.py"), f"--model_dir={model_dir}", "--protocol=knn", "--k=5", "--noplots"],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=300,
+        [
+            sys.executable,
+            os.path.join(ROOT, "eval.py"),
+            f"--model_dir={model_dir}",
+            "--protocol=knn",
+            "--k=5",
+            "--noplots",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     printed = json.loads(result.stdout.strip().splitlines()[-1])

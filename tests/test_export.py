@@ -13,8 +13,7 @@ from tfssl.data import preprocess_for_eval
 from tfssl.export import export_encoder
 
 # Loads the SavedModel in a fresh interpreter where importing tfssl fails, and writes its outputs.
-_SERVE = textwrap.dedent(
-    """
+_SERVE = textwrap.dedent("""
     import importlib.abc, json, sys
     class NoTfssl(importlib.abc.MetaPathFinder):
         def find_spec(self, name, path=None, target=None):
@@ -33,8 +32,7 @@ _SERVE = textwrap.dedent(
             outputs[name] = {key: value.numpy().tolist() for key, value in result.items()}
     assert not any(m.split(".")[0] == "tfssl" for m in sys.modules)
     json.dump(outputs, open(out_path, "w"))
-    """
-)
+    """)
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +48,9 @@ def tiny_model():
 def test_saved_model_round_trip_without_tfssl(tiny_model, tmp_path):
     encoder = tiny_model.encoder
     classifier = keras.Sequential([keras.Input([encoder.output_shape[-1]]), keras.layers.Dense(10)])
-    export_dir = export_encoder(encoder, str(tmp_path / "export"), image_size=32, classifier=classifier)
+    export_dir = export_encoder(
+        encoder, str(tmp_path / "export"), image_size=32, classifier=classifier
+    )
     rng = np.random.default_rng(0)
     images = {
         "square32": rng.integers(0, 256, (3, 32, 32, 3), dtype=np.uint8),
@@ -60,8 +60,19 @@ def test_saved_model_round_trip_without_tfssl(tiny_model, tmp_path):
     np.savez(tmp_path / "images.npz", **images)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     result = subprocess.run(
-        [sys.executable, "-c", _SERVE, export_dir, str(tmp_path / "images.npz"), str(tmp_path / "out.json")],
-        capture_output=True, text=True, cwd=tmp_path, env=dict(env, TF_CPP_MIN_LOG_LEVEL="2"), timeout=300,
+        [
+            sys.executable,
+            "-c",
+            _SERVE,
+            export_dir,
+            str(tmp_path / "images.npz"),
+            str(tmp_path / "out.json"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=dict(env, TF_CPP_MIN_LOG_LEVEL="2"),
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     with open(tmp_path / "out.json") as f:
@@ -71,7 +82,9 @@ def test_saved_model_round_trip_without_tfssl(tiny_model, tmp_path):
         embeddings = np.asarray(served[name]["embeddings"])
         assert embeddings.shape == (len(batch), encoder.output_shape[-1])
         np.testing.assert_allclose(embeddings, expected, atol=1e-5)
-        np.testing.assert_allclose(served[name]["logits"], np.asarray(classifier(expected)), atol=1e-5)
+        np.testing.assert_allclose(
+            served[name]["logits"], np.asarray(classifier(expected)), atol=1e-5
+        )
 
 
 def test_keras_file_of_whole_model_reloads(tiny_model, tmp_path):
@@ -83,7 +96,9 @@ def test_keras_file_of_whole_model_reloads(tiny_model, tmp_path):
     images = np.random.default_rng(1).uniform(size=(4, 32, 32, 3)).astype(np.float32)
     np.testing.assert_allclose(reloaded.encoder(images), tiny_model.encoder(images), atol=1e-6)
     np.testing.assert_allclose(
-        reloaded.projection_head(reloaded(images)), tiny_model.projection_head(tiny_model(images)), atol=1e-6
+        reloaded.projection_head(reloaded(images)),
+        tiny_model.projection_head(tiny_model(images)),
+        atol=1e-6,
     )
     loss, _ = reloaded.compute_pretext_loss([images, images[::-1]], training=False)
     expected, _ = tiny_model.compute_pretext_loss([images, images[::-1]], training=False)

@@ -23,7 +23,9 @@ def export_encoder(encoder, export_dir, image_size, classifier=None):
         return outputs
 
     archive.add_endpoint(
-        "serving_default", serve, input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")]
+        "serving_default",
+        serve,
+        input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")],
     )
     archive.write_out(export_dir)
     return export_dir

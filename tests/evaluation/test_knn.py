@@ -31,24 +31,38 @@ def _data(seed=0, n=300, m=53, d=12, classes=7):
 @pytest.mark.parametrize("k, temperature", [(1, 0.07), (20, 0.07), (50, 0.5)])
 def test_matches_numpy_reference(k, temperature):
     train_x, train_y, test_x, test_y, classes = _data()
-    predictions = knn_predict(train_x, train_y, test_x, classes, k=k, temperature=temperature).numpy()
-    np.testing.assert_array_equal(predictions, _reference(train_x, train_y, test_x, classes, k, temperature))
+    predictions = knn_predict(
+        train_x, train_y, test_x, classes, k=k, temperature=temperature
+    ).numpy()
+    np.testing.assert_array_equal(
+        predictions, _reference(train_x, train_y, test_x, classes, k, temperature)
+    )
     assert np.mean(predictions == test_y) > 0.5  # clustered data: far above 1/7 chance
 
 
-@pytest.mark.parametrize("query_chunk, bank_chunk", [(1, 300), (53, 7), (7, 13), (16, 64), (1000, 10000)])
+@pytest.mark.parametrize(
+    "query_chunk, bank_chunk", [(1, 300), (53, 7), (7, 13), (16, 64), (1000, 10000)]
+)
 def test_chunked_equals_one_chunk(query_chunk, bank_chunk):
     train_x, train_y, test_x, _, classes = _data(seed=1)
-    whole = knn_predict(train_x, train_y, test_x, classes, k=25, query_chunk=10000, bank_chunk=10000)
-    chunked = knn_predict(train_x, train_y, test_x, classes, k=25, query_chunk=query_chunk, bank_chunk=bank_chunk)
+    whole = knn_predict(
+        train_x, train_y, test_x, classes, k=25, query_chunk=10000, bank_chunk=10000
+    )
+    chunked = knn_predict(
+        train_x, train_y, test_x, classes, k=25, query_chunk=query_chunk, bank_chunk=bank_chunk
+    )
     np.testing.assert_array_equal(chunked.numpy(), whole.numpy())
 
 
 def test_k_larger_than_bank_and_tf_function():
     train_x, train_y, test_x, _, classes = _data(seed=2, n=30)
-    fn = tf.function(lambda a, b, c: knn_predict(a, b, c, classes, k=200, query_chunk=8, bank_chunk=7))
+    fn = tf.function(
+        lambda a, b, c: knn_predict(a, b, c, classes, k=200, query_chunk=8, bank_chunk=7)
+    )
     predictions = fn(tf.constant(train_x), tf.constant(train_y), tf.constant(test_x)).numpy()
-    np.testing.assert_array_equal(predictions, _reference(train_x, train_y, test_x, classes, 30, 0.07))
+    np.testing.assert_array_equal(
+        predictions, _reference(train_x, train_y, test_x, classes, 30, 0.07)
+    )
 
 
 def test_replica_rule(two_replicas):
@@ -57,6 +71,10 @@ def test_replica_rule(two_replicas):
     train_x, train_y, test_x, _, classes = _data(seed=3, n=200, m=40)
     expected = knn_predict(train_x, train_y, test_x, classes, k=20).numpy()
     outputs = run_on_replicas(
-        two_replicas, lambda a, b, c: knn_predict(a, b, c, classes, k=20, bank_chunk=32), train_x, train_y, test_x
+        two_replicas,
+        lambda a, b, c: knn_predict(a, b, c, classes, k=20, bank_chunk=32),
+        train_x,
+        train_y,
+        test_x,
     )
     np.testing.assert_array_equal(np.concatenate(outputs), expected)

@@ -35,11 +35,22 @@ def test_random_init_encoder_beats_raw_pixels_on_embedded():
     train_images, train_labels = train_images[subset], train_labels[subset]
     grid = (0.01, 0.1, 1.0)
     pixels = lambda x: (x[..., 0].reshape(len(x), -1) / 255.0).astype(np.float32)  # noqa: E731
-    raw = linear_probe(pixels(train_images), train_labels, pixels(test_images), test_labels, c_grid=grid, max_iter=300)
+    raw = linear_probe(
+        pixels(train_images),
+        train_labels,
+        pixels(test_images),
+        test_labels,
+        c_grid=grid,
+        max_iter=300,
+    )
     keras.utils.set_random_seed(0)
     encoder = tfssl.models.build_backbone("resnet18", stem="cifar", width_multiplier=0.25)
-    batches = lambda x, y: tfssl.data.eval_dataset(tfssl.data.from_numpy(x, y), 32, 256)  # noqa: E731
+    batches = lambda x, y: tfssl.data.eval_dataset(
+        tfssl.data.from_numpy(x, y), 32, 256
+    )  # noqa: E731
     train_features, _ = extract_features(encoder, batches(train_images, train_labels))
     test_features, _ = extract_features(encoder, batches(test_images, test_labels))
-    random_init = linear_probe(train_features, train_labels, test_features, test_labels, c_grid=grid, max_iter=300)
+    random_init = linear_probe(
+        train_features, train_labels, test_features, test_labels, c_grid=grid, max_iter=300
+    )
     assert 0.1 < raw["top1"] < random_init["top1"] - 0.03

@@ -38,7 +38,9 @@ def nmi(y_true, y_pred):
     mutual_information = tf.reduce_sum(table / total * tf.math.log(ratio))
     normaliser = tf.sqrt(_entropy(rows, total) * _entropy(cols, total))
     trivial = tf.logical_and(tf.size(rows) == 1, tf.size(cols) == 1)
-    score = tf.where(normaliser > 0, mutual_information / tf.where(normaliser > 0, normaliser, 1.0), 0.0)
+    score = tf.where(
+        normaliser > 0, mutual_information / tf.where(normaliser > 0, normaliser, 1.0), 0.0
+    )
     return tf.where(trivial, tf.constant(1.0, tf.float64), score)
 
 

@@ -22,6 +22,10 @@ def extract_features(encoder, dataset, strategy=None):
     for batch in strategy.experimental_distribute_dataset(dataset):
         replica_features, replica_labels = strategy.run(step, args=(batch,))
         # Replica r holds rows [r·b, (r+1)·b) of the global batch: concatenating keeps the order.
-        features.extend(np.asarray(f, np.float32) for f in strategy.experimental_local_results(replica_features))
-        labels.extend(np.asarray(y, np.int64) for y in strategy.experimental_local_results(replica_labels))
+        features.extend(
+            np.asarray(f, np.float32) for f in strategy.experimental_local_results(replica_features)
+        )
+        labels.extend(
+            np.asarray(y, np.int64) for y in strategy.experimental_local_results(replica_labels)
+        )
     return np.concatenate(features), np.concatenate(labels)

@@ -69,7 +69,9 @@ def knn_predict(
     def predict(chunk):
         sims, labels = _top_k_over_bank(chunk, bank, bank_labels, k, bank_chunk)  # [query_chunk, k]
         weights = tf.exp(sims / temperature)  # exp(-inf) = 0 for empty slots
-        votes = tf.reduce_sum(tf.one_hot(labels, num_classes) * weights[..., None], axis=1)  # [query_chunk, C]
+        votes = tf.reduce_sum(
+            tf.one_hot(labels, num_classes) * weights[..., None], axis=1
+        )  # [query_chunk, C]
         return tf.argmax(votes, axis=1)
 
     predictions = tf.map_fn(predict, chunks, fn_output_signature=tf.int64)  # [chunks, query_chunk]

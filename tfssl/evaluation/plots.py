@@ -12,7 +12,9 @@ from sklearn.manifold import TSNE  # noqa: E402
 
 def nearest_neighbours(train_features, query_features, k=8):
     """Indices [Q, k] of each query's k most cosine-similar train features."""
-    normalise = lambda x: x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)  # noqa: E731
+    normalise = lambda x: x / np.maximum(
+        np.linalg.norm(x, axis=1, keepdims=True), 1e-12
+    )  # noqa: E731
     similarity = normalise(query_features) @ normalise(train_features).T  # [Q, N]
     return np.argsort(-similarity, axis=1, kind="stable")[:, :k]
 
@@ -21,7 +23,9 @@ def retrieval_grid(query_images, neighbour_images, path, query_labels=None, neig
     """One row per query: the query image, then its neighbours (uint8 [Q, H, W, 3] and
     [Q, k, H, W, 3]); a neighbour's title is its label, red when it differs from the query's."""
     num_queries, k = neighbour_images.shape[:2]
-    figure, axes = plt.subplots(num_queries, k + 1, figsize=(1.2 * (k + 1), 1.2 * num_queries), squeeze=False)
+    figure, axes = plt.subplots(
+        num_queries, k + 1, figsize=(1.2 * (k + 1), 1.2 * num_queries), squeeze=False
+    )
     for q in range(num_queries):
         row = [query_images[q]] + list(neighbour_images[q])
         for j, image in enumerate(row):
@@ -32,7 +36,11 @@ def retrieval_grid(query_images, neighbour_images, path, query_labels=None, neig
             if query_labels is not None:
                 label = query_labels[q] if j == 0 else neighbour_labels[q, j - 1]
                 wrong = j > 0 and label != query_labels[q]
-                ax.set_title(("query " if j == 0 else "") + str(label), fontsize=7, color="red" if wrong else "black")
+                ax.set_title(
+                    ("query " if j == 0 else "") + str(label),
+                    fontsize=7,
+                    color="red" if wrong else "black",
+                )
     figure.tight_layout()
     figure.savefig(path, dpi=80)
     plt.close(figure)
@@ -43,8 +51,12 @@ def embed_2d(features, method="pca", seed=0):
     """[N, D] features → [N, 2] by PCA or t-SNE (on the first 50 principal components)."""
     if method == "pca":
         return PCA(n_components=2, random_state=seed).fit_transform(features)
-    reduced = PCA(n_components=min(50, features.shape[1], len(features)), random_state=seed).fit_transform(features)
-    return TSNE(n_components=2, init="pca", random_state=seed, perplexity=min(30.0, len(features) - 1.0)).fit_transform(reduced)
+    reduced = PCA(
+        n_components=min(50, features.shape[1], len(features)), random_state=seed
+    ).fit_transform(features)
+    return TSNE(
+        n_components=2, init="pca", random_state=seed, perplexity=min(30.0, len(features) - 1.0)
+    ).fit_transform(reduced)
 
 
 def embedding_plot(features, labels, path, method="pca", seed=0):

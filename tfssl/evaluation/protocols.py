@@ -9,11 +9,20 @@ from tfssl.evaluation.knn import knn_predict
 from tfssl.evaluation.linear_probe import linear_probe
 
 
-def linear_protocol(features, c_grid=(0.01, 0.1, 1.0, 10.0), held_out_fraction=0.2, max_iter=1000, seed=0):
+def linear_protocol(
+    features, c_grid=(0.01, 0.1, 1.0, 10.0), held_out_fraction=0.2, max_iter=1000, seed=0
+):
     """Linear probe; `features` is `{"train": (x, y), "test": (x, y)}`."""
     (train_x, train_y), (test_x, test_y) = features["train"], features["test"]
     results = linear_probe(
-        train_x, train_y, test_x, test_y, c_grid=c_grid, held_out_fraction=held_out_fraction, max_iter=max_iter, seed=seed
+        train_x,
+        train_y,
+        test_x,
+        test_y,
+        c_grid=c_grid,
+        held_out_fraction=held_out_fraction,
+        max_iter=max_iter,
+        seed=seed,
     )
     return {"protocol": "linear", **results}
 
@@ -22,8 +31,15 @@ def knn_protocol(features, k=200, temperature=0.07):
     """Weighted kNN of the test features against the train bank."""
     (train_x, train_y), (test_x, test_y) = features["train"], features["test"]
     num_classes = int(max(train_y.max(), test_y.max())) + 1
-    predictions = np.asarray(knn_predict(train_x, train_y, test_x, num_classes, k=k, temperature=temperature))
-    return {"protocol": "knn", "top1": float(np.mean(predictions == test_y)), "k": k, "temperature": temperature}
+    predictions = np.asarray(
+        knn_predict(train_x, train_y, test_x, num_classes, k=k, temperature=temperature)
+    )
+    return {
+        "protocol": "knn",
+        "top1": float(np.mean(predictions == test_y)),
+        "k": k,
+        "temperature": temperature,
+    }
 
 
 def clustering_protocol(features, seed=0, n_init=10):
@@ -32,7 +48,9 @@ def clustering_protocol(features, seed=0, n_init=10):
     test_x, test_y = features["test"]
     num_classes = len(np.unique(features["train"][1]))
     normalised = test_x / np.maximum(np.linalg.norm(test_x, axis=1, keepdims=True), 1e-12)
-    clusters = KMeans(n_clusters=num_classes, n_init=n_init, random_state=seed).fit_predict(normalised)
+    clusters = KMeans(n_clusters=num_classes, n_init=n_init, random_state=seed).fit_predict(
+        normalised
+    )
     accuracy = float(clustering_accuracy(test_y, clusters))
     return {
         "protocol": "clustering",

@@ -65,15 +65,21 @@ def cached_features(config, encoder, path, strategy=None):
     read from `path` when an earlier run extracted them, else extracted and saved there."""
     if os.path.exists(path):
         with np.load(path) as cache:
-            return {split: (cache[f"{split}_x"], cache[f"{split}_y"]) for split in ("train", "test")}
+            return {
+                split: (cache[f"{split}_x"], cache[f"{split}_y"]) for split in ("train", "test")
+            }
     inputs = _training().inputs
     task = config.task
     features = {
-        "train": extract_features(encoder, inputs.eval_input(dataclasses.replace(task.train_data, cache=False)), strategy),
+        "train": extract_features(
+            encoder, inputs.eval_input(dataclasses.replace(task.train_data, cache=False)), strategy
+        ),
         "test": extract_features(encoder, inputs.eval_input(task.eval_data), strategy),
     }
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    arrays = {f"{split}_{part}": value for split, xy in features.items() for part, value in zip("xy", xy)}
+    arrays = {
+        f"{split}_{part}": value for split, xy in features.items() for part, value in zip("xy", xy)
+    }
     np.savez(f"{path}.tmp.npz", **arrays)
     os.replace(f"{path}.tmp.npz", path)
     return features
@@ -112,7 +118,13 @@ def write_plots(config, features, model_dir, method="pca", num_queries=8, k=8, s
     ]
     subset = np.random.default_rng(seed).permutation(len(test_x))[:2000]
     paths.append(
-        plots.embedding_plot(test_x[subset], test_y[subset], os.path.join(model_dir, f"embedding_{method}{suffix}.png"), method, seed)
+        plots.embedding_plot(
+            test_x[subset],
+            test_y[subset],
+            os.path.join(model_dir, f"embedding_{method}{suffix}.png"),
+            method,
+            seed,
+        )
     )
     return paths
 
@@ -123,7 +135,11 @@ def _finetune(config, model, features, options, strategy):
     subset = class_balanced_subset(train_labels, options.label_fraction, seed=config.runtime.seed)
     source, _ = inputs.build_source(config.task.train_data)
     batches = finetune_lib.labelled_dataset(
-        source, subset, config.task.train_data.image_size, options.finetune_batch_size, config.runtime.seed
+        source,
+        subset,
+        config.task.train_data.image_size,
+        options.finetune_batch_size,
+        config.runtime.seed,
     )
     with strategy.scope():
         top1 = finetune_lib.finetune(
@@ -157,7 +173,11 @@ def evaluate(config, model_dir, protocol, options=None, strategy=None):
     evaluation = config.task.evaluation
     if protocol == "linear":
         results = protocols.linear_protocol(
-            features, evaluation.c_grid, evaluation.held_out_fraction, evaluation.max_iter, config.runtime.seed
+            features,
+            evaluation.c_grid,
+            evaluation.held_out_fraction,
+            evaluation.max_iter,
+            config.runtime.seed,
         )
     elif protocol == "knn":
         results = protocols.knn_protocol(features, options.k, options.temperature)
@@ -170,6 +190,8 @@ def evaluate(config, model_dir, protocol, options=None, strategy=None):
     results["random_init"] = options.random_init
     suffix = "_random_init" if options.random_init else ""
     if options.plots:
-        write_plots(config, features, model_dir, options.embedding, seed=config.runtime.seed, suffix=suffix)
+        write_plots(
+            config, features, model_dir, options.embedding, seed=config.runtime.seed, suffix=suffix
+        )
     training.trainer.write_json(results, os.path.join(model_dir, f"eval_{protocol}{suffix}.json"))
     return results

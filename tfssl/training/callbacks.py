@@ -64,7 +64,9 @@ class CheckpointEvery(keras.callbacks.Callback):
         self._last_saved = _global_step(self.model)
 
     def on_train_batch_end(self, batch, logs=None):
-        self._healthy = self._healthy and (logs is None or "loss" not in logs or _loss_is_finite(logs))
+        self._healthy = self._healthy and (
+            logs is None or "loss" not in logs or _loss_is_finite(logs)
+        )
         step = _global_step(self.model)
         if step // self.interval > (self._last_saved or 0) // self.interval:
             self._save(step)
@@ -98,10 +100,14 @@ class ProgressLogger(keras.callbacks.Callback):
         if step // self.interval == self._last_step // self.interval and step != self.total_steps:
             return
         now = time.perf_counter()
-        images_per_sec = (step - self._last_step) * self.global_batch_size / max(now - self._last_time, 1e-9)
+        images_per_sec = (
+            (step - self._last_step) * self.global_batch_size / max(now - self._last_time, 1e-9)
+        )
         self._last_step, self._last_time = step, now
         scalars = {name: float(value) for name, value in (logs or {}).items()}
-        scalars["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        scalars["learning_rate"] = float(
+            keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)
+        )
         scalars["images_per_sec"] = images_per_sec
         self.history.append({"step": step, **scalars})
         logging.info(
@@ -148,7 +154,9 @@ class KNNProbe(keras.callbacks.Callback):
         bank_x, bank_y = extract_features(self.model.encoder, _batches(self.bank_data))
         query_x, query_y = extract_features(self.model.encoder, _batches(self.query_data))
         num_classes = int(max(bank_y.max(), query_y.max())) + 1
-        predictions = knn_predict(bank_x, bank_y, query_x, num_classes, k=self.k, temperature=self.temperature)
+        predictions = knn_predict(
+            bank_x, bank_y, query_x, num_classes, k=self.k, temperature=self.temperature
+        )
         return float(np.mean(np.asarray(predictions) == query_y))
 
     def on_epoch_end(self, epoch, logs=None):
