@@ -70,6 +70,7 @@ def test_finetune_uses_exactly_ten_percent_class_balanced(model_dir):
     assert 0.0 <= results["top1"] <= 1.0
 
 
+@pytest.mark.slow  # 19 s; keeps the default suite under 10 minutes on 2 cores.
 def test_random_init_baseline_does_not_overwrite(model_dir):
     config = tiny_simclr_config(trainer={"train_steps": 2})
     evaluate(config, model_dir, "knn", EvalOptions(k=20, plots=False, random_init=True))

@@ -59,6 +59,7 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
     assert all(np.all(np.isfinite(w.numpy())) for w in restored.weights)
 
 
+@pytest.mark.slow  # 24 s; test_cli.py trains then evaluates through the CLI in the default run.
 def test_train_and_eval_writes_linear_probe(tmp_path):
     from tfssl.training import run_experiment
 
