@@ -71,9 +71,7 @@ def cached_features(config, encoder, path, strategy=None):
     inputs = _training().inputs
     task = config.task
     features = {
-        "train": extract_features(
-            encoder, inputs.eval_input(dataclasses.replace(task.train_data, cache=False)), strategy
-        ),
+        "train": extract_features(encoder, inputs.train_split_input(task), strategy),
         "test": extract_features(encoder, inputs.eval_input(task.eval_data), strategy),
     }
     os.makedirs(os.path.dirname(path), exist_ok=True)

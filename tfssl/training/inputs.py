@@ -125,3 +125,11 @@ def eval_input(data_config, batch_size=None):
     return data.eval_dataset(
         source, data_config.image_size, batch_size or data_config.global_batch_size
     )
+
+
+def train_split_input(task, cache=False):
+    """`eval_input` of the task's training images (features of the whole training set for probes
+    and clustering), batched at the evaluation batch size rather than the training one."""
+    return eval_input(
+        dataclasses.replace(task.train_data, cache=cache), task.eval_data.global_batch_size
+    )

@@ -146,13 +146,14 @@ def train(config, model_dir, strategy=None):
     if config.trainer.knn_eval_every:
         callbacks.append(
             callbacks_lib.KNNProbe(
-                lambda: inputs.eval_input(dataclasses.replace(data_config, cache=False)),
+                lambda: inputs.train_split_input(config.task),
                 lambda: inputs.eval_input(config.task.eval_data),
                 every_n_epochs=config.trainer.knn_eval_every,
             )
         )
     callbacks += model.training_callbacks(
-        lambda: inputs.eval_input(data_config), steps_per_epoch(config, num_examples)
+        lambda: inputs.train_split_input(config.task, cache=data_config.cache),
+        steps_per_epoch(config, num_examples),
     )
     if start_step < total_steps:
         _fit(
@@ -187,9 +188,7 @@ def restore_model(config, model_dir, checkpoint=None):
 def evaluate_linear(config, encoder):
     """Linear-probe top-1/top-5 of `encoder` on the task's train split → eval split."""
     task = config.task
-    train_features, train_labels = evaluation.extract_features(
-        encoder, inputs.eval_input(dataclasses.replace(task.train_data, cache=False))
-    )
+    train_features, train_labels = evaluation.extract_features(encoder, inputs.train_split_input(task))
     test_features, test_labels = evaluation.extract_features(encoder, inputs.eval_input(task.eval_data))
     results = evaluation.linear_probe(
         train_features,
