@@ -1,7 +1,6 @@
 """Runs an experiment: builds strategy, data, model and optimizer from the config, resumes from
 the latest checkpoint in `model_dir`, trains with `model.fit`, then evaluates."""
 
-import dataclasses
 import json
 import math
 import os
