@@ -50,13 +50,18 @@ def _augmentation(version, **kwargs):
 
 
 def _embedded(version):
-    """Width-0.25 CIFAR ResNet-18 on the 32×32 embedded digits, 4 BN groups per batch."""
+    """Width-0.25 CIFAR ResNet-18 on the 32×32 embedded digits, 4 BN groups per batch.
+
+    The queue holds 256 keys (two batches): the training split has 8 renders of each source
+    digit, so a long queue fills with renders of the query's own digit scored as negatives.
+    mocov2_embedded's linear probe after 400 steps: 31.8% at K=4096, 34.6% at 1024, 40.1% at 256.
+    """
     train_data, eval_data = common.embedded_data()
     train_data.augmentation = _augmentation(version, flip=False)
     task = MoCoTaskConfig(
         method=f"mocov{version}",
         temperature=0.07 if version == 1 else 0.2,
-        queue_size=4096,
+        queue_size=256,
         momentum=0.99,
         shuffle_bn_splits=4,
         model=base.ModelConfig(
@@ -115,13 +120,13 @@ def _imagenet(version):
 
 @register_experiment("mocov1_embedded")
 def mocov1_embedded():
-    """MoCo v1 on the embedded digits: linear head, T=0.07, K=4096, m=0.99."""
+    """MoCo v1 on the embedded digits: linear head, T=0.07, K=256, m=0.99."""
     return _embedded(1)
 
 
 @register_experiment("mocov2_embedded")
 def mocov2_embedded():
-    """MoCo v2 on the embedded digits: MLP head, T=0.2, blur, K=4096, m=0.99."""
+    """MoCo v2 on the embedded digits: MLP head, T=0.2, blur, K=256, m=0.99."""
     return _embedded(2)
 
 
