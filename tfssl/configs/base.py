@@ -132,12 +132,16 @@ class BackboneConfig:
     # ViTs only: the patch size, and the input size their position embeddings are learned for.
     patch_size: int = 16
     image_size: int = 224
+    # Feed the backbone the Sobel responses of the grey image (DeepCluster) instead of RGB.
+    sobel: bool = False
 
     def validate(self, path):
         _check_choice(f"{path}.type", self.type, BACKBONES)
         if self.type.startswith("vit") and self.image_size % self.patch_size:
             raise ConfigError(f"{path}.image_size must be a multiple of {path}.patch_size")
         _check_choice(f"{path}.stem", self.stem, ("cifar", "imagenet"))
+        if self.sobel and self.type.startswith("vit"):
+            raise ConfigError(f"{path}.sobel is for convolutional backbones, not {self.type}")
         if self.width_multiplier <= 0:
             raise ConfigError(f"{path}.width_multiplier must be positive")
 

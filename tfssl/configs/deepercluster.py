@@ -47,7 +47,8 @@ def _sync_bn(model_config):
 def deepercluster_embedded():
     """Width-0.25 CIFAR ResNet-18 on the 11,504 embedded digits: m=4 super-clusters × k=25
     sub-clusters (100 clusters, as deepcluster_embedded; 16 super-classes), 64 images × 4
-    rotations per step, reclustered every epoch, about 2 epochs' cost of deepcluster_embedded."""
+    rotations per step, reclustered every epoch, about 2 epochs' cost of deepcluster_embedded;
+    Sobel-filtered input, as in the paper and deepcluster_embedded."""
     train_data, eval_data = pretext.embedded_data(global_batch_size=64)
     task = DeeperClusterTaskConfig(
         num_super_clusters=4,
@@ -55,7 +56,7 @@ def deepercluster_embedded():
         num_examples=EMBEDDED_TRAIN_EXAMPLES,
         pca_dim=64,
         kmeans_iterations=20,
-        model=_sync_bn(pretext.embedded_backbone()),
+        model=_sync_bn(pretext.embedded_backbone(sobel=True)),
         train_data=train_data,
         eval_data=eval_data,
         optimizer=base.OptimizerConfig(type="adamw", weight_decay=1e-4),
@@ -69,7 +70,7 @@ def deepercluster_imagenet():
     """DeeperCluster's optimisation (SGD lr 0.1, wd 1e-5, k-means with 10 iterations,
     reclustering every 3 epochs, 100 epochs) on ImageNet with a synchronised-BN ResNet-50:
     m=8 super-clusters × k=1250 (10,000 clusters as DeepCluster on ImageNet; 32 super-classes),
-    batch 256. The paper trains a VGG-16 on YFCC100M with 16 super-classes and 320,000 clusters
+    batch 256, Sobel-filtered input. The paper trains a VGG-16 on YFCC100M with 16 super-classes and 320,000 clusters
     on 64 GPUs; there each GPU group sees one rotation of one super-cluster, here a replica owns
     whole super-clusters with their 4 rotations, so m must be at least the replica count."""
     train_data, eval_data = pretext.imagenet_data(global_batch_size=256)
@@ -80,7 +81,7 @@ def deepercluster_imagenet():
         pca_dim=256,
         kmeans_iterations=10,
         recluster_every_steps=3 * common.steps_per_epoch(256),
-        model=pretext.resnet50_backbone(),
+        model=pretext.resnet50_backbone(sobel=True),
         train_data=train_data,
         eval_data=eval_data,
         optimizer=base.OptimizerConfig(type="sgd", weight_decay=1e-5),

@@ -41,13 +41,15 @@ def imagenet_data(global_batch_size, crop_scale=(0.08, 1.0)):
     return train, evaluation
 
 
-def embedded_backbone():
-    """The other embedded experiments' backbone, without a projector."""
-    return base.ModelConfig(backbone=common.embedded_backbone())
+def embedded_backbone(sobel=False):
+    """The other embedded experiments' backbone, without a projector; `sobel` as DeepCluster."""
+    backbone = common.embedded_backbone()
+    backbone.sobel = sobel
+    return base.ModelConfig(backbone=backbone)
 
 
-def resnet50_backbone():
-    """ImageNet ResNet-50 with sync BN, standing in for the papers' AlexNet."""
+def resnet50_backbone(sobel=False):
+    """ImageNet ResNet-50 with sync BN, standing in for the papers' AlexNet (or VGG-16)."""
     return base.ModelConfig(
-        backbone=base.BackboneConfig(type="resnet50", stem="imagenet", sync_bn=True)
+        backbone=base.BackboneConfig(type="resnet50", stem="imagenet", sync_bn=True, sobel=sobel)
     )

@@ -19,6 +19,7 @@ def build_encoder(backbone_config):
         bn_momentum=backbone_config.bn_momentum,
         patch_size=backbone_config.patch_size,
         image_size=backbone_config.image_size,
+        sobel=backbone_config.sobel,
     )
 
 

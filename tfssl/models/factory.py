@@ -8,17 +8,26 @@ from tfssl.models.tiny import tiny_backbone
 from tfssl.models.vit import vit_small, vit_tiny
 
 
-def _tiny(stem, width_multiplier, zero_init_residual, sync_bn, bn_momentum, name):
+def _tiny(stem, width_multiplier, zero_init_residual, sync_bn, bn_momentum, name, sobel):
     """`tiny_backbone` under the factory signature; base width 8; no stem or residual options."""
     del stem, zero_init_residual  # The tiny backbone has neither.
     return tiny_backbone(
-        width=scaled_width(8, width_multiplier), sync_bn=sync_bn, bn_momentum=bn_momentum, name=name
+        width=scaled_width(8, width_multiplier),
+        sync_bn=sync_bn,
+        bn_momentum=bn_momentum,
+        name=name,
+        sobel=sobel,
     )
 
 
-def _vit(builder, stem, width_multiplier, zero_init_residual, sync_bn, bn_momentum, name, **vit_options):
+def _vit(
+    builder, stem, width_multiplier, zero_init_residual, sync_bn, bn_momentum, name, sobel,
+    **vit_options,
+):
     """A ViT `builder` under the factory signature; the ResNet options do not apply to it."""
     del stem, width_multiplier, zero_init_residual, sync_bn, bn_momentum  # ResNet-only options.
+    if sobel:
+        raise ValueError("sobel=True is for convolutional backbones; a ViT embeds RGB patches")
     return builder(name=name or builder.__name__, **vit_options)
 
 
@@ -43,12 +52,14 @@ def build_backbone(
     name=None,
     patch_size=16,
     image_size=224,
+    sobel=False,
 ):
     """Build the backbone registered as `type` (images [N, H, W, 3] -> features [N, D]).
 
     The feature dim D is `model.feature_dim`; `name` (default: the architecture's) also prefixes
     variable paths, so give e.g. online and momentum encoders distinct names. ViTs take
     `patch_size` and `image_size` (the input size their position embeddings are learned for).
+    `sobel` feeds the backbone DeepCluster's fixed Sobel responses instead of the RGB image.
     """
     if type not in _BACKBONES:
         raise ValueError(f"Unknown backbone type {type!r}; valid types: {sorted(_BACKBONES)}.")
@@ -60,5 +71,6 @@ def build_backbone(
         sync_bn=sync_bn,
         bn_momentum=bn_momentum,
         name=name,
+        sobel=sobel,
         **vit_options,
     )

@@ -1,6 +1,8 @@
-"""Convolution and batch-norm builders shared by the backbones and heads."""
+"""Convolution and batch-norm builders shared by the backbones and heads, and the fixed Sobel
+input transform."""
 
 import keras
+import numpy as np
 
 
 def scaled_width(base, multiplier):
@@ -57,3 +59,19 @@ def batch_norm(
         synchronized=sync_bn,
         name=name,
     )
+
+
+@keras.saving.register_keras_serializable(package="tfssl")
+class SobelFilter(keras.layers.Layer):
+    """DeepCluster's fixed input transform: the mean of the RGB channels, then its horizontal and
+    vertical 3×3 Sobel responses (zero padding). It removes colour and absolute grey level, which
+    clustering would otherwise group images by. [N, H, W, 3] -> [N, H, W, 2]."""
+
+    def call(self, images):
+        grey = keras.ops.mean(images, axis=-1, keepdims=True)  # [N, H, W, 1]
+        sobel_x = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], np.float32)
+        kernel = np.stack([sobel_x, sobel_x.T], axis=-1)[:, :, None, :]  # [3, 3, 1, 2]
+        return keras.ops.conv(grey, keras.ops.cast(kernel, grey.dtype), padding="same")
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], 2)
