@@ -46,7 +46,9 @@ class CifarResNet18(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(3, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU())
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU()
+        )
         stages, in_channels = [], 64
         for channels, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
             stages += [BasicBlock(in_channels, channels, stride), BasicBlock(channels, channels, 1)]

@@ -26,7 +26,10 @@ def test_sobel_ignores_grey_level_and_colour_away_from_the_border():
     brighter = image + 0.3  # The same image on a lighter background.
     shuffled = image[..., ::-1]  # Same grey image, different colours.
     out = np.asarray(SobelFilter()(image))
-    np.testing.assert_allclose(np.asarray(SobelFilter()(brighter))[:, 1:-1, 1:-1], out[:, 1:-1, 1:-1], atol=1e-5)
+    interior = np.s_[:, 1:-1, 1:-1]  # Zero padding makes the border depend on the level.
+    np.testing.assert_allclose(
+        np.asarray(SobelFilter()(brighter))[interior], out[interior], atol=1e-5
+    )
     np.testing.assert_allclose(np.asarray(SobelFilter()(shuffled)), out, atol=1e-5)
 
 

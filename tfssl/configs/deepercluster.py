@@ -70,9 +70,10 @@ def deepercluster_imagenet():
     """DeeperCluster's optimisation (SGD lr 0.1, wd 1e-5, k-means with 10 iterations,
     reclustering every 3 epochs, 100 epochs) on ImageNet with a synchronised-BN ResNet-50:
     m=8 super-clusters × k=1250 (10,000 clusters as DeepCluster on ImageNet; 32 super-classes),
-    batch 256, Sobel-filtered input. The paper trains a VGG-16 on YFCC100M with 16 super-classes and 320,000 clusters
-    on 64 GPUs; there each GPU group sees one rotation of one super-cluster, here a replica owns
-    whole super-clusters with their 4 rotations, so m must be at least the replica count."""
+    batch 256, Sobel-filtered input. The paper trains a VGG-16 on YFCC100M with 16 super-classes
+    and 320,000 clusters on 64 GPUs; there each GPU group sees one rotation of one super-cluster,
+    here a replica owns whole super-clusters with their 4 rotations, so m must be at least the
+    replica count."""
     train_data, eval_data = pretext.imagenet_data(global_batch_size=256)
     task = DeeperClusterTaskConfig(
         num_super_clusters=8,

@@ -187,7 +187,9 @@ def restore_model(config, model_dir, checkpoint=None):
 def evaluate_linear(config, encoder):
     """Linear-probe top-1/top-5 of `encoder` on the task's train split → eval split."""
     task = config.task
-    train_features, train_labels = evaluation.extract_features(encoder, inputs.train_split_input(task))
+    train_features, train_labels = evaluation.extract_features(
+        encoder, inputs.train_split_input(task)
+    )
     test_features, test_labels = evaluation.extract_features(encoder, inputs.eval_input(task.eval_data))
     results = evaluation.linear_probe(
         train_features,
