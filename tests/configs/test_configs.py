@@ -28,6 +28,10 @@ def test_override_string_and_yaml_forms():
     assert config.task.train_data.views.global_scale == [0.3, 1.0]
     assert config.task.optimizer.type == "sgd"
     config = configs.build_config(
+        "simclr_embedded", params_override="task.optimizer.weight_decay=1e-6"
+    )
+    assert config.task.optimizer.weight_decay == pytest.approx(1e-6)  # YAML 1.1 gives a string.
+    config = configs.build_config(
         "simclr_embedded", params_override="{trainer: {train_steps: 9}, runtime: {seed: 3}}"
     )
     assert (config.trainer.train_steps, config.runtime.seed) == (9, 3)
@@ -57,6 +61,8 @@ def test_unknown_key_names_the_nearest_valid_key():
 def test_bad_values_are_rejected():
     with pytest.raises(ConfigError, match="expects an integer"):
         configs.build_config("simclr_embedded", params_override="trainer.train_steps=abc")
+    with pytest.raises(ConfigError, match="task.temperature expects a number, got 'warm'"):
+        configs.build_config("simclr_embedded", params_override="task.temperature=warm")
     with pytest.raises(ConfigError, match="task.optimizer.type"):
         configs.build_config("simclr_embedded", params_override="task.optimizer.type=rmsprop")
     with pytest.raises(KeyError, match="did you mean 'simclr_embedded'"):

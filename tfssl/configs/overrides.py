@@ -53,12 +53,21 @@ def _coerce(value, annotation, path):
             raise ConfigError(f"{path} expects an integer, got {value!r}")
         return int(value)
     if annotation is float:
+        if isinstance(value, str):  # PyYAML (YAML 1.1) reads `1e-6` as a string.
+            value = _parse_float(value, path)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{path} expects a number, got {value!r}")
         return float(value)
     if annotation is str:
         return "" if value is None else str(value)
     return value
+
+
+def _parse_float(text, path):
+    try:
+        return float(text)
+    except ValueError:
+        raise ConfigError(f"{path} expects a number, got {text!r}") from None
 
 
 def merge(config, overrides, root=None, prefix=""):
