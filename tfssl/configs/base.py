@@ -4,7 +4,7 @@
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import List
 
 
 class ConfigError(ValueError):
@@ -92,7 +92,11 @@ class DataConfig:
     image_size: int = 32
     shuffle_buffer: int = 10000
     cache: bool = True
-    deterministic: Optional[bool] = None
+    # Element order of the augmented stream: False (the default) lets parallel workers hand out
+    # views as they finish, for speed; every image's views are fixed by the seed either way.
+    deterministic: bool = False
+    # Threads of a private tf.data pool for this pipeline; 0 shares TensorFlow's pool.
+    threadpool_size: int = 0
     augmentation: AugmentationConfig = field(default_factory=AugmentationConfig)
     views: ViewsConfig = field(default_factory=ViewsConfig)
 
@@ -102,8 +106,10 @@ class DataConfig:
             raise ConfigError(f"{path}.tfds_name is required when {path}.source='tfds'")
         if self.source in ("folder", "tfrecord") and not self.path:
             raise ConfigError(f"{path}.path is required when {path}.source={self.source!r}")
-        if self.global_batch_size < 1 or self.image_size < 1:
-            raise ConfigError(f"{path}: global_batch_size and image_size must be positive")
+        if self.global_batch_size < 1 or self.image_size < 1 or self.threadpool_size < 0:
+            raise ConfigError(
+                f"{path}: global_batch_size and image_size must be positive, threadpool_size >= 0"
+            )
         self.augmentation.validate(f"{path}.augmentation")
         self.views.validate(f"{path}.views")
         groups = self.views.num_global + (1 if self.views.num_local else 0)
@@ -309,6 +315,12 @@ class RuntimeConfig:
     tpu: str = ""
     mixed_precision: str = "float32"
     jit_compile: bool = False
+    # How stride-1 convolutions differentiate: `forward` computes their gradients as forward
+    # convolutions (faster on CPU), `native` uses TF's kernels, `auto` picks by device.
+    conv_gradients: str = "auto"
+    # Ops TensorFlow may run side by side (0: its default, one per core). On a few CPU cores, 1
+    # keeps two multi-threaded convolutions from competing for the same cores.
+    inter_op_threads: int = 0
 
     def validate(self, path="runtime"):
         _check_choice(
@@ -317,8 +329,9 @@ class RuntimeConfig:
         _check_choice(
             f"{path}.mixed_precision", self.mixed_precision, ("float32", "mixed_bfloat16", "mixed_float16")
         )
-        if self.cpu_replicas < 1:
-            raise ConfigError(f"{path}.cpu_replicas must be >= 1")
+        _check_choice(f"{path}.conv_gradients", self.conv_gradients, ("auto", "native", "forward"))
+        if self.cpu_replicas < 1 or self.inter_op_threads < 0:
+            raise ConfigError(f"{path}: need cpu_replicas >= 1 and inter_op_threads >= 0")
 
 
 @dataclass

@@ -78,7 +78,7 @@ def embedded_experiment(task, train_steps, checkpoint_interval=100, log_interval
         trainer=base.TrainerConfig(
             train_steps=train_steps, checkpoint_interval=checkpoint_interval, log_interval=log_interval
         ),
-        runtime=base.RuntimeConfig(seed=0),
+        runtime=base.RuntimeConfig(seed=0, inter_op_threads=1),
     )
 
 

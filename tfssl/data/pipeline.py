@@ -17,6 +17,7 @@ def make_dataset(
     cache=True,
     deterministic=None,
     keep=None,
+    threadpool_size=0,
 ):
     """The SSL training stream: shard, cache, shuffle, repeat, augment into views, batch, prefetch.
 
@@ -38,6 +39,7 @@ def make_dataset(
       keep: optional predicate on source examples, applied after shuffling so that it reads
         any variable it captures when the example is drawn (DeeperCluster's per-replica
         super-class streams).
+      threadpool_size: threads of a private tf.data pool (0: TensorFlow's shared pool).
 
     Returns:
       dataset of `{"views": tuple of float32 [b, S, S, 3], "label": int64 [b]}`, b the
@@ -58,7 +60,7 @@ def make_dataset(
     ds = multiview(source, spec, params, seed=(seed, pipeline_id), deterministic=deterministic)
     ds = ds.batch(per_replica_batch_size, drop_remainder=True)
     ds = ds.prefetch(tf.data.AUTOTUNE)
-    return ds.with_options(_options(deterministic))
+    return ds.with_options(_options(deterministic, threadpool_size))
 
 
 def preprocess_for_eval(images, image_size):
@@ -85,9 +87,11 @@ def eval_dataset(source, image_size, batch_size):
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def _options(deterministic):
+def _options(deterministic, threadpool_size):
     """tf.data options for the training stream."""
     options = tf.data.Options()
     if deterministic is not None:
         options.deterministic = deterministic
+    if threadpool_size:
+        options.threading.private_threadpool_size = threadpool_size
     return options

@@ -1,8 +1,57 @@
-"""Convolution and batch-norm builders shared by the backbones and heads, and the fixed Sobel
-input transform."""
+"""Convolution and batch-norm layers and builders shared by the backbones and heads, and the fixed
+Sobel input transform."""
 
 import keras
 import numpy as np
+import tensorflow as tf
+
+from tfssl.models import conv_gradients
+
+
+@keras.saving.register_keras_serializable(package="tfssl")
+class Conv2D(keras.layers.Conv2D):
+    """Keras' Conv2D; stride-1 "same" convolutions take `conv_gradients.same_conv2d`'s faster
+    CPU gradients when that mode is on (identical outputs and gradients)."""
+
+    def convolution_op(self, inputs, kernel):
+        if conv_gradients.applies(
+            self.kernel_size, self.strides, self.padding, self.dilation_rate, self.groups
+        ):
+            return conv_gradients.same_conv2d(inputs, kernel)
+        return super().convolution_op(inputs, kernel)
+
+
+@keras.saving.register_keras_serializable(package="tfssl")
+class BatchNormalization(keras.layers.BatchNormalization):
+    """Keras' BatchNormalization whose training pass over [N, H, W, C] maps is TensorFlow's fused
+    kernel (one op each way instead of Keras 3's moments and normalise ops: fewer passes over the
+    largest tensors). Outputs and moving statistics match Keras' (biased variance); synchronised
+    BN, masks and other layouts keep Keras' path."""
+
+    def call(self, inputs, training=None, mask=None):
+        rank = len(inputs.shape)
+        if (
+            not (training and self.trainable)
+            or self.synchronized
+            or self.renorm
+            or mask is not None
+            or rank != 4
+            or self.axis % rank != 3
+        ):
+            return super().call(inputs, training=training, mask=mask)
+        channels = inputs.shape[-1]
+        scale = self.gamma if self.scale else tf.ones([channels])
+        offset = self.beta if self.center else tf.zeros([channels])
+        outputs, mean, unbiased_variance = tf.compat.v1.nn.fused_batch_norm(
+            inputs, scale, offset, epsilon=self.epsilon, is_training=True
+        )
+        count = tf.cast(tf.reduce_prod(tf.shape(inputs)[:3]), tf.float32)
+        variance = unbiased_variance * (count - 1.0) / count  # Keras keeps the biased variance.
+        self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1.0 - self.momentum))
+        self.moving_variance.assign(
+            self.moving_variance * self.momentum + variance * (1.0 - self.momentum)
+        )
+        return tf.cast(outputs, self.compute_dtype)
 
 
 def scaled_width(base, multiplier):
@@ -24,7 +73,7 @@ def conv2d(x, filters, kernel_size, strides=1, name=None):
             begin, end = total // 2, total - total // 2
             x = keras.layers.ZeroPadding2D(((begin, end), (begin, end)), name=f"{name}_pad")(x)
         padding = "valid"
-    return keras.layers.Conv2D(
+    return Conv2D(
         filters,
         kernel_size,
         strides=strides,
@@ -50,7 +99,7 @@ def batch_norm(
 
     `zero_init=True` starts gamma at zero so a residual branch initially outputs zero.
     """
-    return keras.layers.BatchNormalization(
+    return BatchNormalization(
         momentum=momentum,
         epsilon=epsilon,
         center=center,

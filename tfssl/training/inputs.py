@@ -103,6 +103,7 @@ def train_input_fn(source, data_config, seed, replica_filters=None):
             cache=data_config.cache,
             deterministic=data_config.deterministic,
             keep=keep,
+            threadpool_size=data_config.threadpool_size,
         )
 
     def input_fn(input_context):

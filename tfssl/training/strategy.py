@@ -22,6 +22,19 @@ def split_cpu(num_devices):
             ) from None
 
 
+def set_inter_op_threads(count):
+    """Sets TensorFlow's inter-op thread count; once the runtime has started it can no longer
+    change, and a different setting is logged and ignored."""
+    if tf.config.threading.get_inter_op_parallelism_threads() == count:
+        return
+    try:
+        tf.config.threading.set_inter_op_parallelism_threads(count)
+    except RuntimeError:
+        logging.warning(
+            "runtime.inter_op_threads=%d ignored: TensorFlow's runtime already started", count
+        )
+
+
 def build_strategy(name, cpu_replicas=1, tpu=""):
     """`one_device`, `mirrored` (all GPUs, else `cpu_replicas` logical CPUs) or `tpu`."""
     if name == "tpu":

@@ -11,12 +11,15 @@ from absl import logging
 
 from tfssl import evaluation, export, methods
 from tfssl.configs import write_yaml
+from tfssl.models import conv_gradients
 from tfssl.training import callbacks as callbacks_lib
 from tfssl.training import inputs, optimization
-from tfssl.training.strategy import build_strategy
+from tfssl.training.strategy import build_strategy, set_inter_op_threads
 
 
 def strategy_from_config(runtime_config):
+    if runtime_config.inter_op_threads:
+        set_inter_op_threads(runtime_config.inter_op_threads)
     return build_strategy(
         runtime_config.distribution_strategy, runtime_config.cpu_replicas, runtime_config.tpu
     )
@@ -32,6 +35,9 @@ def build_training_model(config, total_steps):
     """Model, optimizer and checkpoint, created in the current strategy scope and fully built so
     that a checkpoint restores every variable (optimizer slots included) eagerly."""
     task = config.task
+    devices = tf.distribute.get_strategy().extended.worker_devices
+    on_cpu = all("CPU" in device.upper() for device in devices)
+    conv_gradients.set_mode(conv_gradients.resolve_mode(config.runtime.conv_gradients, on_cpu))
     model = methods.build_model(task)
     model.set_total_steps(total_steps)
     model.build_for_views(_view_sizes(task.train_data.views))
@@ -104,11 +110,11 @@ def train(config, model_dir, strategy=None):
       NonFiniteLossError: the loss became NaN/Inf; the last good checkpoint is kept.
     """
     config.validate()
+    strategy = strategy or strategy_from_config(config.runtime)  # before any op starts TF
     keras.utils.set_random_seed(config.runtime.seed)
     keras.mixed_precision.set_global_policy(config.runtime.mixed_precision)
     os.makedirs(model_dir, exist_ok=True)
     write_yaml(config, os.path.join(model_dir, "params.yaml"))
-    strategy = strategy or strategy_from_config(config.runtime)
     data_config, total_steps = config.task.train_data, config.trainer.train_steps
     if data_config.global_batch_size % strategy.num_replicas_in_sync:
         raise ValueError(
