@@ -37,9 +37,26 @@ def test_forward_mode_conv_gradients_equal_tensorflows(forward_mode, kernel_size
         np.testing.assert_allclose(grad.numpy(), ref.numpy(), rtol=1e-4, atol=1e-4)
 
 
-def test_forward_mode_applies_only_to_stride_one_same_convolutions(forward_mode):
+@pytest.mark.parametrize("kernel_size,strides,side", [(3, 2, 9), (3, 2, 10), (1, 2, 8), (7, 2, 13), (3, 3, 11)])
+def test_forward_mode_strided_conv_gradients_equal_tensorflows(forward_mode, kernel_size, strides, side):
+    """The polyphase input gradient of "valid" strided convolutions (the ResNet downsampling
+    convs after explicit padding), including input rows no output window reaches."""
+    x = tf.random.stateless_normal([2, side, side, 3], [7, 8])
+    layer = layers.Conv2D(4, kernel_size, strides=strides, padding="valid", use_bias=False)
+    layer.build(x.shape)
+    y, grads = _loss_and_gradients(layer, x)
+    conv_gradients.set_mode("native")
+    y_ref, grads_ref = _loss_and_gradients(layer, x)
+    np.testing.assert_allclose(y.numpy(), y_ref.numpy(), atol=1e-5)
+    for grad, ref in zip(grads, grads_ref):
+        np.testing.assert_allclose(grad.numpy(), ref.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_forward_mode_applies_to_same_stride_one_and_valid_strided_convolutions(forward_mode):
     assert conv_gradients.applies((3, 3), (1, 1), "same", (1, 1), 1)
-    assert not conv_gradients.applies((3, 3), (2, 2), "valid", (1, 1), 1)
+    assert conv_gradients.applies((3, 3), (2, 2), "valid", (1, 1), 1)
+    assert not conv_gradients.applies((3, 3), (2, 2), "same", (1, 1), 1)
+    assert not conv_gradients.applies((3, 3), (2, 1), "valid", (1, 1), 1)
     assert not conv_gradients.applies((2, 2), (1, 1), "same", (1, 1), 1)  # even kernel
     assert not conv_gradients.applies((3, 3), (1, 1), "same", (2, 2), 1)
     conv_gradients.set_mode("native")

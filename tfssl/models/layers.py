@@ -17,7 +17,7 @@ class Conv2D(keras.layers.Conv2D):
         if conv_gradients.applies(
             self.kernel_size, self.strides, self.padding, self.dilation_rate, self.groups
         ):
-            return conv_gradients.same_conv2d(inputs, kernel)
+            return conv_gradients.conv2d(inputs, kernel, self.strides, self.padding)
         return super().convolution_op(inputs, kernel)
 
 
