@@ -111,6 +111,18 @@ def test_blur_keeps_constant_image_constant():
     np.testing.assert_allclose(view.numpy(), 100 / 255.0, atol=1e-5)
 
 
+def test_blur_equals_separable_reference_with_mirrored_borders():
+    image = np.random.default_rng(3).uniform(size=(13, 9, 3)).astype(np.float32)
+    sigma, radius = 1.7, 4
+    taps = np.exp(-np.arange(-radius, radius + 1) ** 2 / (2 * sigma**2))
+    taps /= taps.sum()
+    padded = np.pad(image, [(radius, radius), (radius, radius), (0, 0)], mode="reflect")
+    rows = sum(t * padded[i : i + 13] for i, t in enumerate(taps))  # [13, 9 + 2r, 3]
+    expected = sum(t * rows[:, i : i + 9] for i, t in enumerate(taps))
+    blurred = augment.gaussian_blur(image, sigma=sigma, radius=radius).numpy()
+    np.testing.assert_allclose(blurred, expected, atol=1e-5)
+
+
 def test_blur_reduces_noise_variance():
     noise = np.random.default_rng(1).uniform(size=(224, 224, 3)).astype(np.float32)
     blurred = augment.gaussian_blur(noise, sigma=1.0, radius=3).numpy()

@@ -24,9 +24,12 @@ def _loss_and_gradients(layer, x, training=None):
     return y, tape.gradient(loss, [x] + layer.trainable_weights)
 
 
-@pytest.mark.parametrize("kernel_size,channels", [(3, (5, 7)), (1, (4, 6)), (5, (2, 3))])
-def test_forward_mode_conv_gradients_equal_tensorflows(forward_mode, kernel_size, channels):
-    x = tf.random.stateless_normal([3, 9, 8, channels[0]], [1, 2])
+@pytest.mark.parametrize(
+    "kernel_size,channels,side", [(3, (5, 7), 9), (1, (4, 6), 9), (5, (2, 3), 9), (3, (2, 3), 17)]
+)
+def test_forward_mode_conv_gradients_equal_tensorflows(forward_mode, kernel_size, channels, side):
+    """Maps up to 16×16 take the forward-conv kernel gradient, larger ones TF's (side 17)."""
+    x = tf.random.stateless_normal([3, side, side - 1, channels[0]], [1, 2])
     layer = layers.Conv2D(channels[1], kernel_size, padding="same", use_bias=False)
     layer.build(x.shape)
     y, grads = _loss_and_gradients(layer, x)

@@ -53,8 +53,11 @@ def augment_view(image, size, params, seed):
       float32 [size, size, 3] in [0, 1].
     """
     seeds = tf.random.experimental.stateless_split(seed, num=_NUM_SUBSEEDS)
-    image = tf.ensure_shape(_to_float(image), [None, None, 3])
-    image = random_resized_crop(image, size, params.crop_scale, params.crop_ratio, seeds[_CROP])
+    image = tf.ensure_shape(tf.convert_to_tensor(image), [None, None, 3])
+    # Crop first, convert after: only the crop's pixels are read (8 views of a 256² image would
+    # otherwise convert the whole image 8 times).
+    crop = random_resized_crop(image, size, params.crop_scale, params.crop_ratio, seeds[_CROP])
+    image = crop / 255.0 if image.dtype == tf.uint8 else crop
     if params.flip:
         flip = tf.random.stateless_uniform([], seeds[_FLIP]) < 0.5
         image = tf.where(flip, tf.image.flip_left_right(image), image)
@@ -84,14 +87,14 @@ def random_resized_crop(image, size, scale, ratio, seed):
     the first that fits; if none does, falls back to the largest centred box with a clamped ratio.
 
     Args:
-      image: float32 [H, W, C].
+      image: [H, W, C], any real dtype.
       size: output side in pixels.
       scale: (min, max) crop area as a fraction of the image area.
       ratio: (min, max) crop width / height.
       seed: shape-[2] seed.
 
     Returns:
-      float32 [size, size, C], bilinearly resized.
+      float32 [size, size, C] on the input's value scale, bilinearly resized.
     """
     area_seed, ratio_seed, offset_seed = tf.unstack(
         tf.random.experimental.stateless_split(seed, num=3)
@@ -168,9 +171,11 @@ def to_grayscale(image):
 
 
 def gaussian_blur(image, sigma, radius):
-    """Gaussian blur as two separable depthwise passes with reflect padding.
+    """Separable Gaussian blur with reflect padding, as two matrix products.
 
-    Reflect padding keeps a constant image constant at the borders.
+    Each axis is blurred by a banded [n, n] matrix with the reflected border taps folded in, so a
+    constant image stays constant at the borders. On CPU the two GEMMs run faster than two
+    depthwise convolutions over 3 channels.
 
     Args:
       image: float32 [H, W, C] with H, W > radius.
@@ -181,15 +186,25 @@ def gaussian_blur(image, sigma, radius):
     sigma = tf.maximum(tf.cast(sigma, tf.float32), 1e-6)
     kernel = tf.exp(-(x**2) / (2.0 * sigma**2))
     kernel /= tf.reduce_sum(kernel)
-    channels = tf.shape(image)[-1]
-    taps = 2 * radius + 1
-    horizontal = tf.tile(tf.reshape(kernel, [1, taps, 1, 1]), [1, 1, channels, 1])
-    vertical = tf.tile(tf.reshape(kernel, [taps, 1, 1, 1]), [1, 1, channels, 1])
-    pad = [[0, 0], [radius, radius], [radius, radius], [0, 0]]
-    batch = tf.pad(image[None], pad, mode="REFLECT")  # [1, H + 2r, W + 2r, C]
-    batch = tf.nn.depthwise_conv2d(batch, horizontal, [1, 1, 1, 1], "VALID")
-    batch = tf.nn.depthwise_conv2d(batch, vertical, [1, 1, 1, 1], "VALID")  # [1, H, W, C]
-    return batch[0]
+    shape = tf.shape(image)
+    height, width = shape[0], shape[1]
+    # Each pass is one GEMM over the leading axis: [n, n] @ [n, rest].
+    rows = tf.matmul(_reflect_blur_matrix(kernel, radius, height), tf.reshape(image, [height, -1]))
+    columns = tf.transpose(tf.reshape(rows, shape), [1, 0, 2])  # [W, H, C], blurred along H
+    columns = tf.matmul(_reflect_blur_matrix(kernel, radius, width), tf.reshape(columns, [width, -1]))
+    return tf.transpose(tf.reshape(columns, [width, height, -1]), [1, 0, 2])  # [H, W, C]
+
+
+def _reflect_blur_matrix(kernel, radius, n):
+    """[n, n] matrix M with (M @ v)[i] = Σ_t kernel[t] · v[reflect(i + t - radius)], where
+    reflect mirrors about the end samples (TF's REFLECT padding)."""
+    positions = tf.range(n)[:, None] + tf.range(-radius, radius + 1)[None, :]  # [n, taps]
+    positions = tf.abs(positions)  # mirror below 0
+    positions = tf.where(positions > n - 1, 2 * (n - 1) - positions, positions)  # and above n-1
+    rows = tf.broadcast_to(tf.range(n)[:, None], tf.shape(positions))
+    indices = tf.reshape(tf.stack([rows, positions], axis=-1), [-1, 2])  # [n·taps, 2]
+    weights = tf.tile(kernel, [n])
+    return tf.scatter_nd(indices, weights, [n, n])  # duplicate (mirrored) taps add up
 
 
 def solarize(image, threshold=0.5):
@@ -201,11 +216,3 @@ def _apply_with_prob(fn, image, prob, seed):
     """`fn(image)` with probability `prob`, else `image` (a per-image Bernoulli draw)."""
     apply = tf.random.stateless_uniform([], seed) < prob
     return tf.cond(apply, lambda: fn(image), lambda: image)
-
-
-def _to_float(image):
-    """uint8 [0, 255] -> float32 [0, 1]; float input is taken to be in [0, 1] already."""
-    image = tf.convert_to_tensor(image)
-    if image.dtype == tf.uint8:
-        return tf.image.convert_image_dtype(image, tf.float32)
-    return tf.cast(image, tf.float32)

@@ -6,7 +6,8 @@ backprop-input 6×, backprop-filter 4× the forward time of a CIFAR ResNet-18). 
 stride-1 "same" convolution with an odd kernel are themselves convolutions:
 
   dx = conv(dy, flip(w) with in/out channels swapped, "same")
-  dw = conv(pad(x) laid out [C_in, H, W, N], dy laid out [H, W, N, C_out], "valid")
+  dw = conv(pad(x) laid out [C_in, H, W, N], dy laid out [H, W, N, C_out], "valid")  (maps up
+       to 16×16; TF's kernel is faster on larger ones)
 
 so computing them with the forward kernel gives the same numbers, faster. The input gradient of
 a strided "valid" convolution is one forward convolution too, after a polyphase split
@@ -18,6 +19,10 @@ kernels, fastest with cuDNN and on TPU) elsewhere.
 import tensorflow as tf
 
 MODES = ("native", "forward")
+# Above this many pixels per map TF's own kernel gradient is faster than the forward-conv one
+# (its [H, W] "kernel" gets large): 304 vs 372 ms at 32×32×64, 224 vs 199 ms at 16×16×128,
+# batch 256, on the 2-core benchmark machine.
+_MAX_FORWARD_DW_AREA = 16 * 16
 _mode = "native"
 
 
@@ -71,6 +76,12 @@ def same_conv2d(x, w):
             kh, kw = w.shape[0], w.shape[1]
             w_flipped = tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2])  # [kh, kw, C_out, C_in]
             dx = tf.nn.conv2d(dy, w_flipped, 1, "SAME")
+            if x.shape[1] * x.shape[2] > _MAX_FORWARD_DW_AREA:
+                dw = tf.raw_ops.Conv2DBackpropFilter(
+                    input=x, filter_sizes=tf.shape(w), out_backprop=dy,
+                    strides=[1, 1, 1, 1], padding="SAME",
+                )
+                return dx, dw
             x_padded = tf.pad(x, [[0, 0], [kh // 2, kh // 2], [kw // 2, kw // 2], [0, 0]])
             # The batch becomes the channel axis: [C_in, H+kh-1, W+kw-1, N] ⋆ [H, W, N, C_out].
             dw = tf.nn.conv2d(
