@@ -33,6 +33,32 @@ def test_input_context_shards_and_yields_per_replica_batches():
     assert seen[0] | seen[1] == set(range(16))
 
 
+def test_views_are_fixed_by_the_seed_when_order_is_not_deterministic():
+    """Non-deterministic order (the config default, for speed) may reorder elements, but each
+    image's views are drawn from its own index-derived seed; the private thread pool is set."""
+    source, _ = _source()
+    spec = ViewSpec(num_global=1, global_size=8)
+
+    def views_by_label(deterministic, threadpool_size=0):
+        ds = make_dataset(
+            source, spec, PARAMS, 4, seed=3, shuffle_buffer=0, repeat=False,
+            deterministic=deterministic, threadpool_size=threadpool_size,
+        )
+        return ds, {
+            int(label): view.numpy()
+            for batch in ds
+            for label, view in zip(batch["label"], batch["views"][0])
+        }
+
+    fast, fast_views = views_by_label(False, threadpool_size=2)
+    _, ordered_views = views_by_label(True)
+    assert fast.options().deterministic is False
+    assert fast.options().threading.private_threadpool_size == 2
+    assert sorted(fast_views) == sorted(ordered_views) == list(range(16))
+    for label, view in ordered_views.items():
+        np.testing.assert_array_equal(fast_views[label], view)
+
+
 def test_repeats_reshuffles_and_is_deterministic():
     source, _ = _source()
     spec = ViewSpec(num_global=1, global_size=8)

@@ -24,6 +24,17 @@ def _loss_and_gradients(layer, x, training=None):
     return y, tape.gradient(loss, [x] + layer.trainable_weights)
 
 
+def _assert_forward_mode_matches_native(layer, x):
+    """The layer's output and gradients in forward mode equal those with TF's kernels."""
+    layer.build(x.shape)
+    y, grads = _loss_and_gradients(layer, x)
+    conv_gradients.set_mode("native")
+    y_ref, grads_ref = _loss_and_gradients(layer, x)
+    np.testing.assert_allclose(y.numpy(), y_ref.numpy(), atol=1e-5)
+    for grad, ref in zip(grads, grads_ref):
+        np.testing.assert_allclose(grad.numpy(), ref.numpy(), rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.parametrize(
     "kernel_size,channels,side", [(3, (5, 7), 9), (1, (4, 6), 9), (5, (2, 3), 9), (3, (2, 3), 17)]
 )
@@ -31,28 +42,20 @@ def test_forward_mode_conv_gradients_equal_tensorflows(forward_mode, kernel_size
     """Maps up to 16×16 take the forward-conv kernel gradient, larger ones TF's (side 17)."""
     x = tf.random.stateless_normal([3, side, side - 1, channels[0]], [1, 2])
     layer = layers.Conv2D(channels[1], kernel_size, padding="same", use_bias=False)
-    layer.build(x.shape)
-    y, grads = _loss_and_gradients(layer, x)
-    conv_gradients.set_mode("native")
-    y_ref, grads_ref = _loss_and_gradients(layer, x)
-    np.testing.assert_allclose(y.numpy(), y_ref.numpy(), atol=1e-5)
-    for grad, ref in zip(grads, grads_ref):
-        np.testing.assert_allclose(grad.numpy(), ref.numpy(), rtol=1e-4, atol=1e-4)
+    _assert_forward_mode_matches_native(layer, x)
 
 
-@pytest.mark.parametrize("kernel_size,strides,side", [(3, 2, 9), (3, 2, 10), (1, 2, 8), (7, 2, 13), (3, 3, 11)])
-def test_forward_mode_strided_conv_gradients_equal_tensorflows(forward_mode, kernel_size, strides, side):
+@pytest.mark.parametrize(
+    "kernel_size,strides,side", [(3, 2, 9), (3, 2, 10), (1, 2, 8), (7, 2, 13), (3, 3, 11)]
+)
+def test_forward_mode_strided_conv_gradients_equal_tensorflows(
+    forward_mode, kernel_size, strides, side
+):
     """The polyphase input gradient of "valid" strided convolutions (the ResNet downsampling
     convs after explicit padding), including input rows no output window reaches."""
     x = tf.random.stateless_normal([2, side, side, 3], [7, 8])
     layer = layers.Conv2D(4, kernel_size, strides=strides, padding="valid", use_bias=False)
-    layer.build(x.shape)
-    y, grads = _loss_and_gradients(layer, x)
-    conv_gradients.set_mode("native")
-    y_ref, grads_ref = _loss_and_gradients(layer, x)
-    np.testing.assert_allclose(y.numpy(), y_ref.numpy(), atol=1e-5)
-    for grad, ref in zip(grads, grads_ref):
-        np.testing.assert_allclose(grad.numpy(), ref.numpy(), rtol=1e-4, atol=1e-4)
+    _assert_forward_mode_matches_native(layer, x)
 
 
 def test_forward_mode_applies_to_same_stride_one_and_valid_strided_convolutions(forward_mode):
@@ -97,7 +100,9 @@ def test_fused_batch_norm_equals_keras(center_and_scale):
     np.testing.assert_allclose(
         fused.moving_variance.numpy(), 0.8 + 0.2 * x.numpy().var(axis=(0, 1, 2)), rtol=1e-5
     )
-    np.testing.assert_allclose(fused.moving_variance.numpy(), plain.moving_variance.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(
+        fused.moving_variance.numpy(), plain.moving_variance.numpy(), rtol=1e-5
+    )
     # Inference uses the moving statistics in both.
     np.testing.assert_allclose(
         fused(x, training=False).numpy(), plain(x, training=False).numpy(), atol=1e-5

@@ -191,7 +191,9 @@ def gaussian_blur(image, sigma, radius):
     # Each pass is one GEMM over the leading axis: [n, n] @ [n, rest].
     rows = tf.matmul(_reflect_blur_matrix(kernel, radius, height), tf.reshape(image, [height, -1]))
     columns = tf.transpose(tf.reshape(rows, shape), [1, 0, 2])  # [W, H, C], blurred along H
-    columns = tf.matmul(_reflect_blur_matrix(kernel, radius, width), tf.reshape(columns, [width, -1]))
+    columns = tf.matmul(
+        _reflect_blur_matrix(kernel, radius, width), tf.reshape(columns, [width, -1])
+    )
     return tf.transpose(tf.reshape(columns, [width, height, -1]), [1, 0, 2])  # [H, W, C]
 
 

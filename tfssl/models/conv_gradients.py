@@ -109,7 +109,9 @@ def _phase_taps(kernel_size, stride):
     }
     d_min = min(d for _, d in offsets)
     d_max = max(d for _, d in offsets)
-    taps = [[offsets.get((r, d), kernel_size) for d in range(d_min, d_max + 1)] for r in range(stride)]
+    taps = [
+        [offsets.get((r, d), kernel_size) for d in range(d_min, d_max + 1)] for r in range(stride)
+    ]
     return d_min, taps
 
 

@@ -31,13 +31,22 @@ def _view_sizes(views_config):
     ] * views_config.num_local
 
 
+def _runs_on_cpu():
+    """Whether the current strategy's replicas (or, outside any strategy, TF's default
+    placement) are CPUs."""
+    if not tf.distribute.has_strategy():
+        return not any(tf.config.list_logical_devices(kind) for kind in ("GPU", "TPU"))
+    devices = tf.distribute.get_strategy().extended.worker_devices
+    return all("CPU" in device.upper() for device in devices)
+
+
 def build_training_model(config, total_steps):
     """Model, optimizer and checkpoint, created in the current strategy scope and fully built so
     that a checkpoint restores every variable (optimizer slots included) eagerly."""
     task = config.task
-    devices = tf.distribute.get_strategy().extended.worker_devices
-    on_cpu = all("CPU" in device.upper() for device in devices)
-    conv_gradients.set_mode(conv_gradients.resolve_mode(config.runtime.conv_gradients, on_cpu))
+    conv_gradients.set_mode(
+        conv_gradients.resolve_mode(config.runtime.conv_gradients, _runs_on_cpu())
+    )
     model = methods.build_model(task)
     model.set_total_steps(total_steps)
     model.build_for_views(_view_sizes(task.train_data.views))
