@@ -71,9 +71,12 @@ def _synthetic_views(config, strategy):
 
 def measure_step(config, steps, windows, warmup):
     """images/s and views/s of the real train step on synthetic batches."""
+    import keras
+
     from tfssl.training.trainer import build_training_model, strategy_from_config
 
     strategy = strategy_from_config(config.runtime)
+    keras.mixed_precision.set_global_policy(config.runtime.mixed_precision)
     with strategy.scope():
         model = build_training_model(config, total_steps=config.trainer.train_steps)
     dataset, num_views = _synthetic_views(config, strategy)
