@@ -11,9 +11,9 @@ stride-1 "same" convolution with an odd kernel are themselves convolutions:
 
 so computing them with the forward kernel gives the same numbers, faster. The input gradient of
 a strided "valid" convolution is one forward convolution too, after a polyphase split
-(`strided_valid_conv2d`). The mode is global, like
-Keras' mixed-precision policy: `set_mode("forward")` on CPU, `"native"` (TensorFlow's own gradient
-kernels, fastest with cuDNN and on TPU) elsewhere.
+(`strided_valid_conv2d`). The mode is global, like Keras' mixed-precision policy:
+`set_mode("forward")` on CPU, `"native"` (TensorFlow's own gradient kernels, fastest with cuDNN
+and on TPU) elsewhere.
 """
 
 import tensorflow as tf
@@ -27,15 +27,11 @@ _mode = "native"
 
 
 def set_mode(mode):
-    """Selects how stride-1 "same" convolutions differentiate; read when a function is traced."""
+    """Selects how the convolutions of `applies` differentiate; read when a function is traced."""
     global _mode
     if mode not in MODES:
         raise ValueError(f"conv gradient mode must be one of {MODES}, got {mode!r}")
     _mode = mode
-
-
-def mode():
-    return _mode
 
 
 def resolve_mode(setting, on_cpu):
