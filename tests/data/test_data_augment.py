@@ -38,6 +38,19 @@ def test_shape_range_and_dtype(colour_image):
     assert float_view.shape == (16, 16, 3)
 
 
+@pytest.mark.parametrize("from_uint8", [True, False])
+def test_xla_compiled_view_ops_give_the_same_views(colour_image, from_uint8):
+    # Every op on, each decision drawn both ways across the seeds: XLA must not change a view.
+    params = AugmentParams(
+        color_jitter_strength=1.0, grayscale_prob=0.5, blur_prob=0.5, solarize_prob=0.5
+    )
+    image = colour_image if from_uint8 else colour_image.astype(np.float32) / 255.0
+    for s in range(8):
+        plain = augment_view(image, 24, params, _seed(s))
+        compiled = augment_view(image, 24, params, _seed(s), jit_compile=True)
+        np.testing.assert_allclose(compiled, plain, atol=1e-5)
+
+
 def test_same_seed_same_view_and_different_seeds_differ(colour_image):
     params = AugmentParams(blur_prob=0.5, solarize_prob=0.5)
     a = augment_view(colour_image, 32, params, _seed(7, 3))

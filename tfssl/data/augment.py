@@ -40,7 +40,7 @@ class AugmentParams:
     solarize_threshold: float = 0.5
 
 
-def augment_view(image, size, params, seed):
+def augment_view(image, size, params, seed, jit_compile=False):
     """One random view: resized crop, flip, colour jitter, greyscale, blur, solarisation.
 
     Args:
@@ -48,6 +48,9 @@ def augment_view(image, size, params, seed):
       size: output side in pixels.
       params: an `AugmentParams`.
       seed: int32/int64 tensor of shape [2] for the `tf.random.stateless_*` ops.
+      jit_compile: run everything after the crop as one XLA-compiled function. The crop has a
+        data-dependent shape and stays in TensorFlow; the per-pixel colour, blur and solarisation
+        ops after it fuse into a few loops, 2-3x faster on CPU than one kernel per op.
 
     Returns:
       float32 [size, size, 3] in [0, 1].
@@ -57,26 +60,72 @@ def augment_view(image, size, params, seed):
     # Crop first, convert after: only the crop's pixels are read (8 views of a 256² image would
     # otherwise convert the whole image 8 times).
     crop = random_resized_crop(image, size, params.crop_scale, params.crop_ratio, seeds[_CROP])
-    image = crop / 255.0 if image.dtype == tf.uint8 else crop
+    from_uint8 = image.dtype == tf.uint8
+    draws = _draw_view(seeds, params)
+    if jit_compile:
+        return _compiled_view_ops(params, from_uint8)(crop, draws)
+    return _view_ops(crop, draws, params, from_uint8)
+
+
+def _draw_view(seeds, params):
+    """The random decisions of one view's post-crop ops, drawn in TensorFlow.
+
+    They are drawn outside `_view_ops` because XLA's stateless generators return other numbers
+    than TensorFlow's for the same seed: drawing here keeps a view identical with and without
+    `jit_compile`.
+    """
+
+    def bernoulli(prob, seed):
+        return tf.random.stateless_uniform([], seed) < prob
+
+    draws = {}
     if params.flip:
-        flip = tf.random.stateless_uniform([], seeds[_FLIP]) < 0.5
-        image = tf.where(flip, tf.image.flip_left_right(image), image)
+        draws["flip"] = bernoulli(0.5, seeds[_FLIP])
     if params.color_jitter_prob > 0 and params.color_jitter_strength > 0:
-        jitter = functools.partial(
-            color_jitter, strength=params.color_jitter_strength, seed=seeds[_JITTER]
+        draws["jitter"] = bernoulli(params.color_jitter_prob, seeds[_JITTER_APPLY])
+        draws["jitter_factors"], draws["jitter_order"] = _draw_jitter(
+            params.color_jitter_strength, seeds[_JITTER]
         )
-        image = _apply_with_prob(jitter, image, params.color_jitter_prob, seeds[_JITTER_APPLY])
     if params.grayscale_prob > 0:
-        image = _apply_with_prob(to_grayscale, image, params.grayscale_prob, seeds[_GREY])
+        draws["grey"] = bernoulli(params.grayscale_prob, seeds[_GREY])
     if params.blur_prob > 0:
-        sigma = tf.random.stateless_uniform([], seeds[_BLUR], *params.blur_sigma)
-        sigma_px = sigma * size / _BLUR_REFERENCE_SIZE
+        draws["blur"] = bernoulli(params.blur_prob, seeds[_BLUR_APPLY])
+        draws["blur_sigma"] = tf.random.stateless_uniform([], seeds[_BLUR], *params.blur_sigma)
+    if params.solarize_prob > 0:
+        draws["solarize"] = bernoulli(params.solarize_prob, seeds[_SOLARIZE])
+    return draws
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled_view_ops(params, from_uint8):
+    """`_view_ops` for one (params, input scale) as an XLA-compiled function (one per view size)."""
+    return tf.function(
+        functools.partial(_view_ops, params=params, from_uint8=from_uint8), jit_compile=True
+    )
+
+
+def _view_ops(crop, draws, params, from_uint8):
+    """Everything `augment_view` does after the crop, on a [size, size, 3] float32 crop, with
+    the random decisions of `_draw_view`."""
+    image = crop / 255.0 if from_uint8 else crop
+    size = crop.shape[0]
+    if "flip" in draws:
+        image = tf.where(draws["flip"], tf.image.flip_left_right(image), image)
+    if "jitter" in draws:
+        jitter = functools.partial(
+            _apply_jitter, factors=draws["jitter_factors"], order=draws["jitter_order"]
+        )
+        image = _apply_if(draws["jitter"], jitter, image)
+    if "grey" in draws:
+        image = _apply_if(draws["grey"], to_grayscale, image)
+    if "blur" in draws:
+        sigma_px = draws["blur_sigma"] * size / _BLUR_REFERENCE_SIZE
         radius = max(1, size // 20)  # Kernel side 2r+1, about 10% of the image side.
         blur = functools.partial(gaussian_blur, sigma=sigma_px, radius=radius)
-        image = _apply_with_prob(blur, image, params.blur_prob, seeds[_BLUR_APPLY])
-    if params.solarize_prob > 0:
+        image = _apply_if(draws["blur"], blur, image)
+    if "solarize" in draws:
         solar = functools.partial(solarize, threshold=params.solarize_threshold)
-        image = _apply_with_prob(solar, image, params.solarize_prob, seeds[_SOLARIZE])
+        image = _apply_if(draws["solarize"], solar, image)
     return tf.clip_by_value(image, 0.0, 1.0)
 
 
@@ -138,23 +187,38 @@ def color_jitter(image, strength, seed):
       strength: s; brightness/contrast/saturation 0.8s, hue 0.2s.
       seed: shape-[2] seed.
     """
+    factors, order = _draw_jitter(strength, seed)
+    return _apply_jitter(image, factors, order)
+
+
+def _draw_jitter(strength, seed):
+    """Colour jitter's random (brightness, contrast, saturation, hue) factors [4] and op order [4]."""
     order_seed, b_seed, c_seed, s_seed, h_seed = tf.unstack(
         tf.random.experimental.stateless_split(seed, num=5)
     )
     amount = 0.8 * strength
     lo, hi = max(0.0, 1.0 - amount), 1.0 + amount
     max_hue = min(0.5, 0.2 * strength)
-    brightness = tf.random.stateless_uniform([], b_seed, lo, hi)
-    contrast = tf.random.stateless_uniform([], c_seed, lo, hi)
-    saturation = tf.random.stateless_uniform([], s_seed, lo, hi)
-    hue = tf.random.stateless_uniform([], h_seed, -max_hue, max_hue)
+    factors = tf.stack(
+        [
+            tf.random.stateless_uniform([], b_seed, lo, hi),
+            tf.random.stateless_uniform([], c_seed, lo, hi),
+            tf.random.stateless_uniform([], s_seed, lo, hi),
+            tf.random.stateless_uniform([], h_seed, -max_hue, max_hue),
+        ]
+    )
+    order = tf.argsort(tf.random.stateless_uniform([4], order_seed))
+    return factors, order
+
+
+def _apply_jitter(image, factors, order):
+    """Applies the four jitter ops in `order`, clipping to [0, 1] after each."""
     ops = [
-        lambda x: x * brightness,
-        lambda x: tf.image.adjust_contrast(x, contrast),
-        lambda x: tf.image.adjust_saturation(x, saturation),
-        lambda x: tf.image.adjust_hue(x, hue),
+        lambda x: x * factors[0],
+        lambda x: tf.image.adjust_contrast(x, factors[1]),
+        lambda x: tf.image.adjust_saturation(x, factors[2]),
+        lambda x: tf.image.adjust_hue(x, factors[3]),
     ]
-    order = tf.argsort(tf.random.stateless_uniform([len(ops)], order_seed))
 
     def step(i, x):
         x = tf.switch_case(order[i], [functools.partial(op, x) for op in ops])
@@ -214,7 +278,6 @@ def solarize(image, threshold=0.5):
     return tf.where(image >= threshold, 1.0 - image, image)
 
 
-def _apply_with_prob(fn, image, prob, seed):
-    """`fn(image)` with probability `prob`, else `image` (a per-image Bernoulli draw)."""
-    apply = tf.random.stateless_uniform([], seed) < prob
+def _apply_if(apply, fn, image):
+    """`fn(image)` where the boolean scalar `apply` holds, else `image`."""
     return tf.cond(apply, lambda: fn(image), lambda: image)

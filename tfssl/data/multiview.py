@@ -50,7 +50,7 @@ def view_plan(spec, params):
     return plan
 
 
-def multiview(dataset, spec, params, seed=0, deterministic=None):
+def multiview(dataset, spec, params, seed=0, deterministic=None, jit_compile=False):
     """Maps `{"image", "label"}` elements to `{"views": tuple of float32 views, "label"}`.
 
     Each element's seed is derived from `seed` and its position in `dataset`, and each view's from
@@ -62,6 +62,7 @@ def multiview(dataset, spec, params, seed=0, deterministic=None):
       params: `AugmentParams`, or one per view (see `view_plan`).
       seed: int, or a pair of ints (e.g. (seed, input_pipeline_id)).
       deterministic: passed to `Dataset.map`; None follows the dataset options.
+      jit_compile: XLA-compile each view's post-crop ops (see `augment_view`).
 
     Returns:
       dataset of `{"views": (num_global + num_local) x float32 [size, size, 3], "label": int64}`,
@@ -76,7 +77,7 @@ def multiview(dataset, spec, params, seed=0, deterministic=None):
         element_seed = tf.random.experimental.stateless_fold_in(base_seed, index)
         view_seeds = tf.random.experimental.stateless_split(element_seed, num=len(plan))
         views = tuple(
-            augment_view(example["image"], size, view_params, view_seeds[v])
+            augment_view(example["image"], size, view_params, view_seeds[v], jit_compile)
             for v, (size, view_params) in enumerate(plan)
         )
         outputs = {"views": views, "label": example["label"]}

@@ -18,6 +18,7 @@ def make_dataset(
     deterministic=None,
     keep=None,
     threadpool_size=0,
+    jit_augment=False,
 ):
     """The SSL training stream: shard, cache, shuffle, repeat, augment into views, batch, prefetch.
 
@@ -40,6 +41,7 @@ def make_dataset(
         any variable it captures when the example is drawn (DeeperCluster's per-replica
         super-class streams).
       threadpool_size: threads of a private tf.data pool (0: TensorFlow's shared pool).
+      jit_augment: XLA-compile each view's post-crop ops (see `augment_view`).
 
     Returns:
       dataset of `{"views": tuple of float32 [b, S, S, 3], "label": int64 [b]}`, b the
@@ -57,7 +59,9 @@ def make_dataset(
         source = source.repeat()
     if keep is not None:
         source = source.filter(keep)
-    ds = multiview(source, spec, params, seed=(seed, pipeline_id), deterministic=deterministic)
+    ds = multiview(
+        source, spec, params, (seed, pipeline_id), deterministic, jit_compile=jit_augment
+    )
     ds = ds.batch(per_replica_batch_size, drop_remainder=True)
     ds = ds.prefetch(tf.data.AUTOTUNE)
     return ds.with_options(_options(deterministic, threadpool_size))

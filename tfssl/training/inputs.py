@@ -104,6 +104,7 @@ def train_input_fn(source, data_config, seed, replica_filters=None):
             deterministic=data_config.deterministic,
             keep=keep,
             threadpool_size=data_config.threadpool_size,
+            jit_augment=data_config.jit_augment,
         )
 
     def input_fn(input_context):
