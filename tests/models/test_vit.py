@@ -2,7 +2,13 @@ import numpy as np
 import tensorflow as tf
 
 from tfssl.models import build_backbone
-from tfssl.models.vit import interpolate_position_embeddings, vit, vit_small, vit_tiny
+from tfssl.models.vit import (
+    SelfAttention,
+    interpolate_position_embeddings,
+    vit,
+    vit_small,
+    vit_tiny,
+)
 
 
 def _small_vit():
@@ -52,3 +58,22 @@ def test_vit_sizes_and_factory():
     assert model.name == "teacher" and model.feature_dim == 192
     assert model.get_layer("tokens").positions.shape == (1, 4, 4, 192)
     assert model.get_layer("patch_embed").kernel.shape == (4, 4, 3, 192)
+
+
+def test_self_attention_equals_numpy_multi_head_attention():
+    rng = np.random.default_rng(2)
+    batch, tokens, dim, heads = 2, 5, 8, 2
+    x = rng.normal(size=(batch, tokens, dim)).astype(np.float32)
+    layer = SelfAttention(heads)
+    out = layer(x).numpy()
+    w_qkv, b_qkv = (v.numpy() for v in layer.qkv.weights)
+    w_proj, b_proj = (v.numpy() for v in layer.proj.weights)
+    qkv = (x @ w_qkv + b_qkv).reshape(batch, tokens, 3, heads, dim // heads)
+    expected = np.zeros_like(x)
+    for h in range(heads):
+        q, k, v = qkv[:, :, 0, h], qkv[:, :, 1, h], qkv[:, :, 2, h]  # [N, T, d]
+        scores = q @ k.transpose(0, 2, 1) / np.sqrt(dim // heads)
+        weights = np.exp(scores - scores.max(-1, keepdims=True))
+        weights /= weights.sum(-1, keepdims=True)
+        expected[..., h * (dim // heads) : (h + 1) * (dim // heads)] = weights @ v
+    np.testing.assert_allclose(out, expected @ w_proj + b_proj, rtol=1e-5, atol=1e-5)
