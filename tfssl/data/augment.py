@@ -10,6 +10,7 @@ import functools
 import math
 
 import tensorflow as tf
+from tensorflow.python.eager import context  # the eager context object: no public handle
 
 # Blur is specified at this reference resolution (SimCLR: kernel = 10% of a 224 px side).
 _BLUR_REFERENCE_SIZE = 224
@@ -63,7 +64,7 @@ def augment_view(image, size, params, seed, jit_compile=False):
     from_uint8 = image.dtype == tf.uint8
     draws = _draw_view(seeds, params)
     if jit_compile:
-        return _compiled_view_ops(params, from_uint8)(crop, draws)
+        return _compiled_view_ops(params, from_uint8, context.context())(crop, draws)
     return _view_ops(crop, draws, params, from_uint8)
 
 
@@ -96,9 +97,14 @@ def _draw_view(seeds, params):
     return draws
 
 
-@functools.lru_cache(maxsize=None)
-def _compiled_view_ops(params, from_uint8):
-    """`_view_ops` for one (params, input scale) as an XLA-compiled function (one per view size)."""
+@functools.lru_cache(maxsize=64)
+def _compiled_view_ops(params, from_uint8, eager_context):
+    """`_view_ops` for one (params, input scale) as an XLA-compiled function (one per view size).
+
+    Keyed by the eager context too: a function traced under a context that was since reset
+    (e.g. several trainings in one process) must not be reused.
+    """
+    del eager_context  # Only part of the cache key.
     return tf.function(
         functools.partial(_view_ops, params=params, from_uint8=from_uint8), jit_compile=True
     )
