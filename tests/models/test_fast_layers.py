@@ -70,7 +70,8 @@ def test_forward_mode_applies_to_same_stride_one_and_valid_strided_convolutions(
 
 
 def test_auto_mode_is_forward_on_cpu_only():
-    assert conv_gradients.resolve_mode("auto", on_cpu=True) == "forward"
+    assert conv_gradients.resolve_mode("auto", on_cpu=True, onednn=False) == "forward"
+    assert conv_gradients.resolve_mode("auto", on_cpu=True, onednn=True) == "native"
     assert conv_gradients.resolve_mode("auto", on_cpu=False) == "native"
     assert conv_gradients.resolve_mode("native", on_cpu=True) == "native"
     with pytest.raises(ValueError, match="conv gradient mode"):

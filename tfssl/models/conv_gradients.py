@@ -12,8 +12,8 @@ stride-1 "same" convolution with an odd kernel are themselves convolutions:
 so computing them with the forward kernel gives the same numbers, faster. The input gradient of
 a strided "valid" convolution is one forward convolution too, after a polyphase split
 (`strided_valid_conv2d`). The mode is global, like Keras' mixed-precision policy:
-`set_mode("forward")` on CPU, `"native"` (TensorFlow's own gradient kernels, fastest with cuDNN
-and on TPU) elsewhere.
+`set_mode("forward")` on a CPU running TensorFlow's Eigen kernels, `"native"` (TensorFlow's own
+gradient kernels) with oneDNN, cuDNN or on TPU, where they are the fast ones.
 """
 
 import tensorflow as tf
@@ -34,11 +34,25 @@ def set_mode(mode):
     _mode = mode
 
 
-def resolve_mode(setting, on_cpu):
-    """`auto` → `forward` on CPU and `native` on GPU/TPU; other settings pass through."""
+def resolve_mode(setting, on_cpu, onednn=None):
+    """`auto` → `forward` on CPU without oneDNN, else `native`; other settings pass through.
+
+    With oneDNN's kernels (`TF_ENABLE_ONEDNN_OPTS=1`, set by our entry points) TensorFlow's own
+    gradients are the faster ones on CPU too: 14.6-16.0 vs 13.2-14.5 img/s with forward-conv
+    gradients, CIFAR ResNet-18 SimCLR step, batch 128. `onednn` None reads the process' state.
+    """
     if setting == "auto":
-        return "forward" if on_cpu else "native"
+        onednn = onednn_enabled() if onednn is None else onednn
+        return "forward" if on_cpu and not onednn else "native"
     return setting
+
+
+def onednn_enabled():
+    """Whether TensorFlow runs its oneDNN CPU kernels in this process (`TF_ENABLE_ONEDNN_OPTS`,
+    read when TensorFlow is imported; on by default only on some CPUs)."""
+    from tensorflow.python.util import _pywrap_util_port  # no public API exposes this
+
+    return bool(_pywrap_util_port.IsMklEnabled())
 
 
 def applies(kernel_size, strides, padding, dilation_rate, groups):
