@@ -6,7 +6,7 @@ set them) when `tfssl` is imported, which covers `train.py`, `eval.py`, the benc
 
 - `TF_ENABLE_ONEDNN_OPTS=1`: oneDNN's CPU kernels. TensorFlow enables them by default only on
   some CPUs; on the 2-core AVX2 benchmark machine they train a CIFAR ResNet-18 SimCLR step at
-  14.6-16.0 img/s against 12.7 without (see benchmarks/README.md).
+  17.5-21.3 img/s against 14.9-16.7 without, in alternating runs (see benchmarks/README.md).
 - `TF_CPU_ALLOCATOR_USE_BFC=true`: the BFC host allocator reuses freed buffers; otherwise a CPU
   step's large activations are returned to the OS and page-faulted back every step (9.2 vs
   7.7 img/s, same step).

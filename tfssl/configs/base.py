@@ -97,8 +97,8 @@ class DataConfig:
     deterministic: bool = False
     # Threads of a private tf.data pool for this pipeline; 0 shares TensorFlow's pool.
     threadpool_size: int = 0
-    # Compile each view's post-crop ops (colour, blur, solarisation) with XLA: same views, 2-3x
-    # faster on CPU. False runs them as separate TensorFlow ops.
+    # Compile each view's post-crop ops (colour, blur, solarisation) with XLA: the same views,
+    # 1.7x the multi-crop pipeline's images/s on CPU. False runs them as separate TensorFlow ops.
     jit_augment: bool = True
     augmentation: AugmentationConfig = field(default_factory=AugmentationConfig)
     views: ViewsConfig = field(default_factory=ViewsConfig)

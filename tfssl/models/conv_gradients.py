@@ -37,9 +37,9 @@ def set_mode(mode):
 def resolve_mode(setting, on_cpu, onednn=None):
     """`auto` → `forward` on CPU without oneDNN, else `native`; other settings pass through.
 
-    With oneDNN's kernels (`TF_ENABLE_ONEDNN_OPTS=1`, set by our entry points) TensorFlow's own
-    gradients are the faster ones on CPU too: 14.6-16.0 vs 13.2-14.5 img/s with forward-conv
-    gradients, CIFAR ResNet-18 SimCLR step, batch 128. `onednn` None reads the process' state.
+    With oneDNN's kernels (`TF_ENABLE_ONEDNN_OPTS=1`, set when tfssl is imported) TensorFlow's
+    own gradients are the faster ones on CPU too: 14.6-16.0 vs 13.2-14.5 img/s with forward-conv
+    gradients, CIFAR ResNet-18 SimCLR step, batch 128, under a concurrent run. `onednn` None reads the process' state.
     """
     if setting == "auto":
         onednn = onednn_enabled() if onednn is None else onednn
