@@ -23,7 +23,8 @@ class BarlowTwinsTaskConfig(base.TaskConfig):
 
 @register_experiment("barlow_twins_embedded")
 def barlow_twins_embedded():
-    """Width-0.25 CIFAR ResNet-18 on the embedded digits, projector 3×512, AdamW."""
+    """Width-0.25 CIFAR ResNet-18 on the embedded digits, projector 3×512, AdamW, 800 steps
+    (about 9 epochs: at 400 steps the linear probe was still at random-init level, 36.2%)."""
     train_data, eval_data = common.embedded_data()
     task = BarlowTwinsTaskConfig(
         lambd=5e-3,
@@ -35,7 +36,7 @@ def barlow_twins_embedded():
             base_learning_rate=2e-3, scaling="none", warmup_steps=30
         ),
     )
-    return common.embedded_experiment(task, train_steps=400)
+    return common.embedded_experiment(task, train_steps=800, checkpoint_interval=200)
 
 
 @register_experiment("barlow_twins_imagenet")
