@@ -54,6 +54,19 @@ def test_protocols_share_cached_features_and_write_json(model_dir):
         assert os.path.getsize(os.path.join(model_dir, picture)) > 1000
 
 
+def test_explicit_checkpoint_writes_its_own_json(model_dir):
+    config = tiny_simclr_config(trainer={"train_steps": 2})
+    latest = evaluate(config, model_dir, "knn", EvalOptions(k=7, plots=False))
+    chosen = evaluate(
+        config,
+        model_dir,
+        "knn",
+        EvalOptions(k=3, plots=False, checkpoint=os.path.join(model_dir, "ckpt-2")),
+    )
+    assert _read(model_dir, "eval_knn_ckpt-2.json") == chosen and chosen["k"] == 3
+    assert _read(model_dir, "eval_knn.json") == latest and latest["k"] == 7
+
+
 def test_finetune_uses_exactly_ten_percent_class_balanced(model_dir):
     config = tiny_simclr_config(trainer={"train_steps": 2})
     results = evaluate(

@@ -60,6 +60,15 @@ def _cache_path(model_dir, options):
     return os.path.join(model_dir, "features", f"{os.path.basename(checkpoint)}.npz")
 
 
+def _results_suffix(options):
+    """File-name suffix of one evaluation's JSON and plots: empty for the latest checkpoint."""
+    if options.random_init:
+        return "_random_init"
+    if options.checkpoint:
+        return f"_{os.path.basename(options.checkpoint)}"
+    return ""
+
+
 def cached_features(config, encoder, path, strategy=None):
     """`{"train": (x, y), "test": (x, y)}` of `encoder` on the task's train and eval splits,
     read from `path` when an earlier run extracted them, else extracted and saved there."""
@@ -170,8 +179,9 @@ def _finetune(config, model, features, options, strategy):
 
 def evaluate(config, model_dir, protocol, options=None, strategy=None):
     """Runs `protocol` (linear | knn | finetune | clustering) on `model_dir` and returns its
-    results dict, also written to `model_dir/eval_<protocol>.json` (`eval_<protocol>_random_init.json`
-    for the random-init baseline, so it never overwrites the trained encoder's results)."""
+    results dict, also written to `model_dir/eval_<protocol>.json`; the random-init baseline and an
+    explicitly chosen checkpoint write `eval_<protocol>_random_init.json` and
+    `eval_<protocol>_<checkpoint name>.json`, so they never overwrite the final encoder's results."""
     options = options or EvalOptions()
     training = _training()
     strategy = strategy or training.trainer.strategy_from_config(config.runtime)
@@ -198,7 +208,7 @@ def evaluate(config, model_dir, protocol, options=None, strategy=None):
     else:
         raise ValueError(f"unknown protocol '{protocol}'")
     results["random_init"] = options.random_init
-    suffix = "_random_init" if options.random_init else ""
+    suffix = _results_suffix(options)
     if options.plots:
         write_plots(
             config, features, model_dir, options.embedding, seed=config.runtime.seed, suffix=suffix
