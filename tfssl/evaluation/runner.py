@@ -179,9 +179,10 @@ def _finetune(config, model, features, options, strategy):
 
 def evaluate(config, model_dir, protocol, options=None, strategy=None):
     """Runs `protocol` (linear | knn | finetune | clustering) on `model_dir` and returns its
-    results dict, also written to `model_dir/eval_<protocol>.json`; the random-init baseline and an
-    explicitly chosen checkpoint write `eval_<protocol>_random_init.json` and
-    `eval_<protocol>_<checkpoint name>.json`, so they never overwrite the final encoder's results."""
+    results dict, also written to `model_dir/eval_<protocol>.json`. The random-init baseline and
+    an explicitly chosen checkpoint write `eval_<protocol>_random_init.json` and
+    `eval_<protocol>_<checkpoint name>.json`, so they never overwrite the final encoder's results.
+    """
     options = options or EvalOptions()
     training = _training()
     strategy = strategy or training.trainer.strategy_from_config(config.runtime)

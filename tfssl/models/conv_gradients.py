@@ -39,7 +39,8 @@ def resolve_mode(setting, on_cpu, onednn=None):
 
     With oneDNN's kernels (`TF_ENABLE_ONEDNN_OPTS=1`, set when tfssl is imported) TensorFlow's
     own gradients are the faster ones on CPU too: 14.6-16.0 vs 13.2-14.5 img/s with forward-conv
-    gradients, CIFAR ResNet-18 SimCLR step, batch 128, under a concurrent run. `onednn` None reads the process' state.
+    gradients, CIFAR ResNet-18 SimCLR step, batch 128, under a concurrent run. `onednn` None
+    reads the process' state.
     """
     if setting == "auto":
         onednn = onednn_enabled() if onednn is None else onednn
