@@ -1,11 +1,12 @@
-"""LARS against a NumPy reference of its update rule, path exclusions, config and replicas."""
+"""LARS and momentum SGD against NumPy references of their update rules, path exclusions, config
+and replicas."""
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfssl.optim import DEFAULT_WEIGHT_DECAY_EXCLUSIONS, LARS
+from tfssl.optim import DEFAULT_WEIGHT_DECAY_EXCLUSIONS, LARS, SGD
 
 LR, MOMENTUM, WEIGHT_DECAY, ETA = 0.5, 0.9, 1e-4, 0.001
 
@@ -50,6 +51,49 @@ def test_matches_numpy_reference(nesterov):
     for variable, want, start in zip(variables, expected, weights):
         assert not np.allclose(variable.numpy(), start)
         np.testing.assert_allclose(variable.numpy(), want, rtol=1e-5, atol=1e-6)
+
+
+def _reference_torch_sgd(weights, grads_per_step, decay, lr, weight_decay, nesterov):
+    """torch.optim.SGD's rule at a constant rate: d = g + wd·w (coupled), b ← μ·b + d,
+    w ← w − lr·b (Nesterov: w ← w − lr·(d + μ·b))."""
+    weights = [w.astype(np.float64) for w in weights]
+    buffers = [np.zeros_like(w) for w in weights]
+    for grads in grads_per_step:
+        for i, (w, g) in enumerate(zip(weights, grads)):
+            d = g + weight_decay * w if decay[i] else g
+            buffers[i] = MOMENTUM * buffers[i] + d
+            weights[i] = w - lr * (d + MOMENTUM * buffers[i] if nesterov else buffers[i])
+    return weights
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_sgd_decays_coupled_like_the_papers(nesterov):
+    weights, grads = _problem(steps=5)
+    variables = [keras.Variable(weights[0], name="kernel"), keras.Variable(weights[1], name="bias")]
+    optimizer = SGD(
+        0.1,
+        momentum=MOMENTUM,
+        weight_decay=0.05,
+        nesterov=nesterov,
+        exclude_from_weight_decay=DEFAULT_WEIGHT_DECAY_EXCLUSIONS,
+    )
+    for step_grads in grads:
+        optimizer.apply_gradients(zip(step_grads, variables))
+    expected = _reference_torch_sgd(weights, grads, [True, False], 0.1, 0.05, nesterov)
+    for variable, want in zip(variables, expected):
+        np.testing.assert_allclose(variable.numpy(), want, rtol=1e-5, atol=1e-6)
+
+
+def test_sgd_decay_accumulates_in_the_velocity():
+    """With no loss gradient, coupled decay at momentum 0.9 ends up shrinking weights by
+    lr·wd / (1 − 0.9) per step: ten times Keras' decoupled lr·wd."""
+    variable = keras.Variable(np.ones(4, "float32"), name="kernel")
+    optimizer = SGD(0.1, momentum=MOMENTUM, weight_decay=1e-3)
+    for _ in range(200):
+        before = variable.numpy()
+        optimizer.apply_gradients([(np.zeros(4, "float32"), variable)])
+    shrink = 1.0 - variable.numpy() / before
+    np.testing.assert_allclose(shrink, 0.1 * 1e-3 / (1.0 - MOMENTUM), rtol=0.01)
 
 
 def test_exclusions_match_layer_paths():

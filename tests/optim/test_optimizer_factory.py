@@ -6,8 +6,8 @@ import pytest
 
 from tfssl.optim import (
     LARS,
+    SGD,
     AdamW,
-    SGDW,
     WarmupCosine,
     apply_weight_decay_exclusions,
     build_optimizer,
@@ -55,8 +55,10 @@ def test_factory_types_and_options():
     assert isinstance(lars, LARS) and lars.nesterov and lars.weight_decay_rate == 1e-6
     assert lars.exclude_from_weight_decay_patterns == lars.exclude_from_layer_adaptation_patterns
     sgd = build_optimizer("sgd", 0.1, momentum=0, nesterov=True)
-    assert isinstance(sgd, SGDW) and sgd.weight_decay is None and sgd.momentum == 0.0
-    assert SGDW.from_config(sgd.get_config()).weight_decay_exclusions == sgd.weight_decay_exclusions
+    assert isinstance(sgd, SGD) and sgd.weight_decay_rate == 0.0 and sgd.momentum == 0
+    rebuilt = SGD.from_config(sgd.get_config())
+    assert rebuilt.exclude_from_weight_decay_patterns == sgd.exclude_from_weight_decay_patterns
+    assert rebuilt.nesterov and rebuilt.exclude_from_layer_adaptation_patterns == ("^",)
     adamw = build_optimizer("adamw", 1e-3, weight_decay=0.05, beta_2=0.95)
     assert isinstance(adamw, AdamW) and adamw.weight_decay == 0.05 and adamw.beta_2 == 0.95
     assert isinstance(build_optimizer("adam", 1e-3), keras.optimizers.Adam)

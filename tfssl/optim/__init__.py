@@ -1,8 +1,9 @@
-"""Optimizers (LARS, SGD/AdamW with path-based decay exclusions) and learning-rate schedules."""
+"""Optimizers (LARS, momentum SGD, AdamW; path-based decay exclusions) and learning-rate
+schedules."""
 
-from tfssl.optim.decoupled import AdamW, SGDW
+from tfssl.optim.decoupled import AdamW
 from tfssl.optim.factory import build_optimizer
-from tfssl.optim.lars import LARS
+from tfssl.optim.lars import LARS, SGD
 from tfssl.optim.schedules import WarmupCosine, WarmupStepDecay, scale_learning_rate
 from tfssl.optim.weight_decay import (
     DEFAULT_WEIGHT_DECAY_EXCLUSIONS,
@@ -14,7 +15,7 @@ __all__ = [
     "DEFAULT_WEIGHT_DECAY_EXCLUSIONS",
     "LARS",
     "AdamW",
-    "SGDW",
+    "SGD",
     "WarmupCosine",
     "WarmupStepDecay",
     "apply_weight_decay_exclusions",

@@ -1,4 +1,4 @@
-"""Keras SGD and AdamW whose decoupled weight decay skips variables selected by path regexes."""
+"""Keras AdamW whose decoupled weight decay skips variables selected by path regexes."""
 
 import keras
 
@@ -26,11 +26,6 @@ class _PathExclusionMixin:
         config = super().get_config()
         config["exclude_from_weight_decay"] = list(self.weight_decay_exclusions)
         return config
-
-
-@keras.saving.register_keras_serializable(package="tfssl")
-class SGDW(_PathExclusionMixin, keras.optimizers.SGD):
-    """`keras.optimizers.SGD` (decoupled `weight_decay`) with path-regex weight-decay exclusions."""
 
 
 @keras.saving.register_keras_serializable(package="tfssl")

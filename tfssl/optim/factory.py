@@ -2,8 +2,8 @@
 
 import keras
 
-from tfssl.optim.decoupled import AdamW, SGDW
-from tfssl.optim.lars import LARS
+from tfssl.optim.decoupled import AdamW
+from tfssl.optim.lars import LARS, SGD
 from tfssl.optim.weight_decay import DEFAULT_WEIGHT_DECAY_EXCLUSIONS
 
 OPTIMIZERS = ("lars", "sgd", "adamw", "adam")
@@ -22,9 +22,9 @@ def build_optimizer(
 ):
     """Build optimizer `type` ("lars", "sgd", "adamw", "adam"); `learning_rate` may be a schedule.
 
-    "lars" applies coupled (L2) decay and skips decay and trust scaling for variables whose path
-    matches `exclude_from_weight_decay`. "sgd" and "adamw" use Keras' decoupled decay
-    (w <- w - lr * weight_decay * w) and apply the same path exclusions when first built.
+    "lars" and "sgd" apply coupled (L2) decay, as the papers' settings mean, and skip it (and
+    LARS' trust scaling) for variables whose path matches `exclude_from_weight_decay`. "adamw"
+    uses Keras' decoupled decay (w <- w - lr * weight_decay * w) with the same path exclusions.
     "adam" has no weight decay; a non-zero `weight_decay` with it is an error (use "adamw").
     """
     if type == "lars":
@@ -36,13 +36,12 @@ def build_optimizer(
             nesterov=nesterov,
             exclude_from_weight_decay=exclude_from_weight_decay,
         )
-    decay = weight_decay or None  # Keras applies its decoupled decay whenever this is not None.
     if type == "sgd":
-        return SGDW(
+        return SGD(
             learning_rate,
-            momentum=float(momentum),  # Keras SGD rejects an int momentum.
+            momentum=momentum,
+            weight_decay=weight_decay,
             nesterov=nesterov,
-            weight_decay=decay,
             exclude_from_weight_decay=exclude_from_weight_decay,
         )
     if type == "adamw":
