@@ -143,14 +143,19 @@ class BackboneConfig:
     image_size: int = 224
     # Feed the backbone the Sobel responses of the grey image (DeepCluster) instead of RGB.
     sobel: bool = False
+    # Standardise each input image to zero mean, unit std first (removes grey level, contrast).
+    standardize_input: bool = False
 
     def validate(self, path):
         _check_choice(f"{path}.type", self.type, BACKBONES)
         if self.type.startswith("vit") and self.image_size % self.patch_size:
             raise ConfigError(f"{path}.image_size must be a multiple of {path}.patch_size")
         _check_choice(f"{path}.stem", self.stem, ("cifar", "imagenet"))
-        if self.sobel and self.type.startswith("vit"):
-            raise ConfigError(f"{path}.sobel is for convolutional backbones, not {self.type}")
+        for option in ("sobel", "standardize_input"):
+            if getattr(self, option) and self.type.startswith("vit"):
+                raise ConfigError(
+                    f"{path}.{option} is for convolutional backbones, not {self.type}"
+                )
         if self.width_multiplier <= 0:
             raise ConfigError(f"{path}.width_multiplier must be positive")
 

@@ -41,10 +41,12 @@ def imagenet_data(global_batch_size, crop_scale=(0.08, 1.0)):
     return train, evaluation
 
 
-def embedded_backbone(sobel=False):
-    """The other embedded experiments' backbone, without a projector; `sobel` as DeepCluster."""
+def embedded_backbone(sobel=False, standardize_input=False):
+    """The other embedded experiments' backbone, without a projector; `sobel` and
+    `standardize_input` as the backbone options of those names."""
     backbone = common.embedded_backbone()
     backbone.sobel = sobel
+    backbone.standardize_input = standardize_input
     return base.ModelConfig(backbone=backbone)
 
 

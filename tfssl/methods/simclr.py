@@ -20,6 +20,7 @@ def build_encoder(backbone_config):
         patch_size=backbone_config.patch_size,
         image_size=backbone_config.image_size,
         sobel=backbone_config.sobel,
+        standardize_input=backbone_config.standardize_input,
     )
 
 

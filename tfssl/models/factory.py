@@ -8,7 +8,10 @@ from tfssl.models.tiny import tiny_backbone
 from tfssl.models.vit import vit_small, vit_tiny
 
 
-def _tiny(stem, width_multiplier, zero_init_residual, sync_bn, bn_momentum, name, sobel):
+def _tiny(
+    stem, width_multiplier, zero_init_residual, sync_bn, bn_momentum, name, sobel,
+    standardize_input,
+):
     """`tiny_backbone` under the factory signature; base width 8; no stem or residual options."""
     del stem, zero_init_residual  # The tiny backbone has neither.
     return tiny_backbone(
@@ -17,17 +20,20 @@ def _tiny(stem, width_multiplier, zero_init_residual, sync_bn, bn_momentum, name
         bn_momentum=bn_momentum,
         name=name,
         sobel=sobel,
+        standardize_input=standardize_input,
     )
 
 
 def _vit(
     builder, stem, width_multiplier, zero_init_residual, sync_bn, bn_momentum, name, sobel,
-    **vit_options,
+    standardize_input, **vit_options,
 ):
     """A ViT `builder` under the factory signature; the ResNet options do not apply to it."""
     del stem, width_multiplier, zero_init_residual, sync_bn, bn_momentum  # ResNet-only options.
-    if sobel:
-        raise ValueError("sobel=True is for convolutional backbones; a ViT embeds RGB patches")
+    if sobel or standardize_input:
+        raise ValueError(
+            "sobel and standardize_input are for convolutional backbones; a ViT embeds RGB patches"
+        )
     return builder(name=name or builder.__name__, **vit_options)
 
 
@@ -53,13 +59,15 @@ def build_backbone(
     patch_size=16,
     image_size=224,
     sobel=False,
+    standardize_input=False,
 ):
     """Build the backbone registered as `type` (images [N, H, W, 3] -> features [N, D]).
 
     The feature dim D is `model.feature_dim`; `name` (default: the architecture's) also prefixes
     variable paths, so give e.g. online and momentum encoders distinct names. ViTs take
     `patch_size` and `image_size` (the input size their position embeddings are learned for).
-    `sobel` feeds the backbone DeepCluster's fixed Sobel responses instead of the RGB image.
+    `sobel` feeds the backbone DeepCluster's fixed Sobel responses instead of the RGB image;
+    `standardize_input` standardises each image first (`PerImageStandardization`).
     """
     if type not in _BACKBONES:
         raise ValueError(f"Unknown backbone type {type!r}; valid types: {sorted(_BACKBONES)}.")
@@ -72,5 +80,6 @@ def build_backbone(
         bn_momentum=bn_momentum,
         name=name,
         sobel=sobel,
+        standardize_input=standardize_input,
         **vit_options,
     )

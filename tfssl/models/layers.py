@@ -1,5 +1,5 @@
 """Convolution and batch-norm layers and builders shared by the backbones and heads, and the fixed
-Sobel input transform."""
+input transforms (per-image standardisation, Sobel)."""
 
 import keras
 import numpy as np
@@ -124,3 +124,22 @@ class SobelFilter(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], 2)
+
+
+@keras.saving.register_keras_serializable(package="tfssl")
+class PerImageStandardization(keras.layers.Layer):
+    """Each image shifted and scaled to zero mean and unit standard deviation over its pixels and
+    channels (`tf.image.per_image_standardization`; the std is floored at 1/sqrt(H·W·C), so a
+    flat image stays flat). It removes every image's overall grey level
+    and contrast, global cues that bootstrapping and clustering objectives otherwise latch on to.
+    [N, H, W, C] -> [N, H, W, C]."""
+
+    def call(self, images):
+        return tf.image.per_image_standardization(images)
+
+
+def input_transform(images, standardize=False, sobel=False):
+    """The backbones' fixed front end: optional per-image standardisation, then optional Sobel."""
+    if standardize:
+        images = PerImageStandardization(name="standardize")(images)
+    return SobelFilter(name="sobel")(images) if sobel else images

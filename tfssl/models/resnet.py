@@ -5,7 +5,7 @@ import functools
 import keras
 
 from tfssl.models.blocks import basic_block, bottleneck_block
-from tfssl.models.layers import SobelFilter, batch_norm, conv2d, scaled_width
+from tfssl.models.layers import batch_norm, conv2d, input_transform, scaled_width
 
 # depth -> (residual block, number of blocks in each of the four stages)
 _ARCHITECTURES = {
@@ -38,10 +38,12 @@ def resnet(
     bn_epsilon=1e-5,
     name=None,
     sobel=False,
+    standardize_input=False,
 ):
     """Build a ResNet-{18,34,50} Model from images [N, H, W, 3] to pooled features [N, D].
 
-    `sobel` puts the fixed `SobelFilter` before the stem, as DeepCluster does.
+    `sobel` puts the fixed `SobelFilter` before the stem, as DeepCluster does;
+    `standardize_input` puts `PerImageStandardization` first.
 
     D is 512*w (18/34) or 2048*w (50) with base width round(64*w); it is also `model.feature_dim`.
     Variables are created under the name scope `name` (default "resnet{depth}"), so their paths
@@ -58,7 +60,7 @@ def resnet(
 
     with keras.name_scope(name):
         images = keras.Input(shape=(None, None, 3), name="images")
-        x = _stem(SobelFilter(name="sobel")(images) if sobel else images, stem, base_width, norm)
+        x = _stem(input_transform(images, standardize_input, sobel), stem, base_width, norm)
         for stage, num_blocks in enumerate(blocks_per_stage, start=1):
             filters = base_width * 2 ** (stage - 1)
             for index in range(1, num_blocks + 1):

@@ -2,22 +2,28 @@
 
 import keras
 
-from tfssl.models.layers import SobelFilter, batch_norm, conv2d
+from tfssl.models.layers import batch_norm, conv2d, input_transform
 
 
 def tiny_backbone(
-    width=8, sync_bn=False, name=None, bn_momentum=0.9, bn_epsilon=1e-5, sobel=False
+    width=8,
+    sync_bn=False,
+    name=None,
+    bn_momentum=0.9,
+    bn_epsilon=1e-5,
+    sobel=False,
+    standardize_input=False,
 ):
     """Conv-BN-ReLU x3 (widths w, 2w, 2w; the second strided) + global average pooling.
 
     Same convention as the ResNets: images [N, H, W, 3] -> features [N, 2*width], with the dim
-    also in `model.feature_dim`; it exists so method/trainer tests run in seconds. `sobel` puts the
-    fixed `SobelFilter` first.
+    also in `model.feature_dim`; it exists so method/trainer tests run in seconds. `sobel` and
+    `standardize_input` put the same fixed front end first as in the ResNets.
     """
     name = name or "tiny_backbone"
     with keras.name_scope(name):
         images = keras.Input(shape=(None, None, 3), name="images")
-        x = SobelFilter(name="sobel")(images) if sobel else images
+        x = input_transform(images, standardize_input, sobel)
         for index, (filters, strides) in enumerate(
             [(width, 1), (2 * width, 2), (2 * width, 1)], start=1
         ):
