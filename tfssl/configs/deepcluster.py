@@ -37,13 +37,15 @@ def deepcluster_embedded():
     64 of the 128 feature dims, reclustered every epoch (89 steps of 128), 4 epochs, AdamW.
     The backbone sees Sobel responses, as in the paper, so k-means cannot group the digits by
     background grey level: in a random encoder's RGB features the first principal component
-    holds 92% of the variance and follows the background level (|r| = 0.85)."""
+    holds 92% of the variance and follows the background level (|r| = 0.85). Each image is
+    standardised before the Sobel filter, which also removes its contrast, the cue the Sobel
+    responses still carry: with Sobel alone the probe ended below random init (25.6% vs 28.0%)."""
     train_data, eval_data = pretext.embedded_data(global_batch_size=128)
     task = DeepClusterTaskConfig(
         num_clusters=100,
         num_examples=EMBEDDED_TRAIN_EXAMPLES,
         pca_dim=64,
-        model=pretext.embedded_backbone(sobel=True),
+        model=pretext.embedded_backbone(sobel=True, standardize_input=True),
         train_data=train_data,
         eval_data=eval_data,
         optimizer=base.OptimizerConfig(type="adamw", weight_decay=1e-4),

@@ -48,7 +48,8 @@ def deepercluster_embedded():
     """Width-0.25 CIFAR ResNet-18 on the 11,504 embedded digits: m=4 super-clusters × k=25
     sub-clusters (100 clusters, as deepcluster_embedded; 16 super-classes), 64 images × 4
     rotations per step, reclustered every epoch, about 2 epochs' cost of deepcluster_embedded;
-    Sobel-filtered input, as in the paper and deepcluster_embedded."""
+    Sobel-filtered input, as in the paper, after per-image standardisation, as in
+    deepcluster_embedded (with Sobel alone the probe ended below random init, 25.0% vs 28.0%)."""
     train_data, eval_data = pretext.embedded_data(global_batch_size=64)
     task = DeeperClusterTaskConfig(
         num_super_clusters=4,
@@ -56,7 +57,7 @@ def deepercluster_embedded():
         num_examples=EMBEDDED_TRAIN_EXAMPLES,
         pca_dim=64,
         kmeans_iterations=20,
-        model=_sync_bn(pretext.embedded_backbone(sobel=True)),
+        model=_sync_bn(pretext.embedded_backbone(sobel=True, standardize_input=True)),
         train_data=train_data,
         eval_data=eval_data,
         optimizer=base.OptimizerConfig(type="adamw", weight_decay=1e-4),
