@@ -42,14 +42,17 @@ def sela_embedded():
     """Width-0.25 CIFAR ResNet-18 on the 11,504 embedded digits: 5 heads of K=30 (3× the classes,
     as the paper's 3000 for ImageNet's 1000), λ=25, 4 epochs of 89 steps of 128 (deepcluster_
     embedded's length and cost), AdamW. 10 quadratically spaced updates fall on epochs 0-3, so
-    the labels are recomputed before every epoch."""
+    the labels are recomputed before every epoch. The paper feeds RGB; here each image is
+    standardised and Sobel-filtered, DeepCluster's front end: on the grey renders the labels
+    otherwise follow background level and contrast, and the probe ended below random init
+    (16.6% vs 37.2% plain, 41.1% vs 41.2% standardised without Sobel)."""
     train_data, eval_data = pretext.embedded_data(global_batch_size=128)
     task = SeLaTaskConfig(
         num_clusters=30,
         num_heads=5,
         num_examples=EMBEDDED_TRAIN_EXAMPLES,
         num_label_updates=10,
-        model=pretext.embedded_backbone(),
+        model=pretext.embedded_backbone(sobel=True, standardize_input=True),
         train_data=train_data,
         eval_data=eval_data,
         optimizer=base.OptimizerConfig(type="adamw", weight_decay=1e-4),
