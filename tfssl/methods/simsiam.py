@@ -32,8 +32,9 @@ class SimSiam(SelfSupervisedModel):
         rest decays (the paper's setting). Implemented by scaling the predictor's gradients by
         lr_peak / lr(t) before the optimizer step, which is exact for SGD with momentum (the
         optimizer the paper uses) apart from the weight-decay term, which the optimizer adds
-        after the scaling and so still follows lr(t); adaptive optimizers (LARS, Adam) would undo the scaling, so the config refuses
-        the option with them. During a linear warm-up from 0 the scale is 0 at step 0.
+        after the scaling and so still follows lr(t); adaptive optimizers (LARS, Adam) would
+        undo the scaling, so the config refuses the option with them. During a linear warm-up
+        from 0 the scale is 0 at step 0.
     """
 
     metric_names = ("embedding_std",)

@@ -130,9 +130,8 @@ class SobelFilter(keras.layers.Layer):
 class PerImageStandardization(keras.layers.Layer):
     """Each image shifted and scaled to zero mean and unit standard deviation over its pixels and
     channels (`tf.image.per_image_standardization`; the std is floored at 1/sqrt(H·W·C), so a
-    flat image stays flat). It removes every image's overall grey level
-    and contrast, global cues that bootstrapping and clustering objectives otherwise latch on to.
-    [N, H, W, C] -> [N, H, W, C]."""
+    flat image stays flat). It removes every image's overall grey level and contrast, global cues
+    that bootstrapping and clustering objectives otherwise latch on to. [N, H, W, C] -> same."""
 
     def call(self, images):
         return tf.image.per_image_standardization(images)
