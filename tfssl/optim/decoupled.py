@@ -5,11 +5,10 @@ import keras
 from tfssl.optim.weight_decay import DEFAULT_WEIGHT_DECAY_EXCLUSIONS, apply_weight_decay_exclusions
 
 
-class _PathExclusionMixin:
-    """Applies `exclude_from_weight_decay` path regexes when the optimizer is built.
-
-    Doing it in `build` means callers never have to list variables themselves.
-    """
+@keras.saving.register_keras_serializable(package="tfssl")
+class AdamW(keras.optimizers.AdamW):
+    """`keras.optimizers.AdamW` with path-regex weight-decay exclusions, applied when the
+    optimizer is built so that callers never have to list variables themselves."""
 
     def __init__(self, *args, exclude_from_weight_decay=DEFAULT_WEIGHT_DECAY_EXCLUSIONS, **kwargs):
         super().__init__(*args, **kwargs)
@@ -26,8 +25,3 @@ class _PathExclusionMixin:
         config = super().get_config()
         config["exclude_from_weight_decay"] = list(self.weight_decay_exclusions)
         return config
-
-
-@keras.saving.register_keras_serializable(package="tfssl")
-class AdamW(_PathExclusionMixin, keras.optimizers.AdamW):
-    """`keras.optimizers.AdamW` with path-regex weight-decay exclusions."""
