@@ -21,6 +21,7 @@ class SwAVTaskConfig(base.TaskConfig):
     freeze_prototypes_steps: int = 0
     queue_length: int = 0
     queue_start_step: int = 0
+    hard_assignment: bool = False
 
     def validate(self, path="task"):
         super().validate(path)

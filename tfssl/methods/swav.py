@@ -43,6 +43,8 @@ class SwAV(SelfSupervisedModel):
       projection_head: a Keras model from [N, D] features to [N, d] projections.
       num_prototypes: K.
       num_high_res: the first views that get codes (SwAV: the 2 global crops).
+      hard_assignment: predict the one-hot argmax of each code instead of the soft code (one of
+        the SwAV authors' workarounds for a loss stuck at ln K).
     """
 
     metric_names = ("embedding_std",)
@@ -59,6 +61,7 @@ class SwAV(SelfSupervisedModel):
         freeze_prototypes_steps=0,
         queue_length=0,
         queue_start_step=0,
+        hard_assignment=False,
         **kwargs,
     ):
         super().__init__(encoder, **kwargs)
@@ -69,6 +72,7 @@ class SwAV(SelfSupervisedModel):
         self.sinkhorn_iterations = sinkhorn_iterations
         self.freeze_prototypes_steps = freeze_prototypes_steps
         self.queue_start_step = queue_start_step
+        self.hard_assignment = hard_assignment
         dim = projection_head.output_shape[-1]
         self.prototypes = keras.layers.Dense(num_prototypes, use_bias=False, name="prototypes")
         self.prototypes.build((None, dim))  # kernel [d, K]: one column per prototype
@@ -95,6 +99,7 @@ class SwAV(SelfSupervisedModel):
             freeze_prototypes_steps=task_config.freeze_prototypes_steps,
             queue_length=task_config.queue_length,
             queue_start_step=task_config.queue_start_step,
+            hard_assignment=task_config.hard_assignment,
             name="swav",
         )
 
@@ -135,6 +140,9 @@ class SwAV(SelfSupervisedModel):
             ]
             for queue, z_v in zip(self.queues, z):
                 queue.enqueue(z_v)
+        if self.hard_assignment:
+            num_prototypes = tf.shape(codes[0])[-1]
+            codes = [tf.one_hot(tf.argmax(q, axis=-1), num_prototypes, dtype=q.dtype) for q in codes]
         loss = swapped_prediction(codes, high, low, self.temperature)
         return loss, {"embedding_std": embedding_std(z[0])}
 
