@@ -42,15 +42,15 @@ class BasicBlock(nn.Module):
 
 
 class CifarResNet18(nn.Module):
-    """ResNet-18 with the CIFAR stem; returns pooled 512-d features."""
+    """ResNet-18 with the CIFAR stem; returns pooled 8·width-d features (512-d at width 64)."""
 
-    def __init__(self):
+    def __init__(self, width=64):
         super().__init__()
         self.stem = nn.Sequential(
-            nn.Conv2d(3, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU()
+            nn.Conv2d(3, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU()
         )
-        stages, in_channels = [], 64
-        for channels, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
+        stages, in_channels = [], width
+        for channels, stride in ((width, 1), (2 * width, 2), (4 * width, 2), (8 * width, 2)):
             stages += [BasicBlock(in_channels, channels, stride), BasicBlock(channels, channels, 1)]
             in_channels = channels
         self.stages = nn.Sequential(*stages)
