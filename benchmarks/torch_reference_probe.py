@@ -24,8 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+# The repository root, for tfssl; this script's own folder (torch_simclr) is already on the path.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from torch_simclr import CifarResNet18, nt_xent  # noqa: E402
 
@@ -84,7 +84,8 @@ def train(method, views, steps, lr=2e-3, base_momentum=0.99):
         if step < WARMUP_STEPS:
             rate = lr * (step + 1) / WARMUP_STEPS
         else:
-            rate = lr * 0.5 * (1 + math.cos(math.pi * (step - WARMUP_STEPS) / (steps - WARMUP_STEPS)))
+            progress = (step - WARMUP_STEPS) / (steps - WARMUP_STEPS)
+            rate = lr * 0.5 * (1 + math.cos(math.pi * progress))
         for group in optimizer.param_groups:
             group["lr"] = rate
         batch = torch.from_numpy(views[step * BATCH : (step + 1) * BATCH]).float() / 255
@@ -103,7 +104,7 @@ def train(method, views, steps, lr=2e-3, base_momentum=0.99):
         if method == "byol":
             tau = 1 - (1 - base_momentum) * (math.cos(math.pi * step / (steps - 1)) + 1) / 2
             with torch.no_grad():
-                for target, source in zip(targets, online):
+                for target, source in zip(targets, (encoder, projector)):
                     for t, s in zip(target.parameters(), source.parameters()):
                         t.mul_(tau).add_((1 - tau) * s)
                     for t, s in zip(target.buffers(), source.buffers()):
@@ -133,7 +134,10 @@ def main():
     probe = base.EvaluationConfig()
     for method in args.methods.split(","):
         torch.manual_seed(0)
-        encoder = CifarResNet18(width=16) if method == "random" else train(method, views, args.steps)
+        if method == "random":
+            encoder = CifarResNet18(width=16)
+        else:
+            encoder = train(method, views, args.steps)
         scores = {
             "train": (features(encoder, train_x), train_y),
             "test": (features(encoder, test_x), test_y),

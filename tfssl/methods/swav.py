@@ -142,7 +142,9 @@ class SwAV(SelfSupervisedModel):
                 queue.enqueue(z_v)
         if self.hard_assignment:
             num_prototypes = tf.shape(codes[0])[-1]
-            codes = [tf.one_hot(tf.argmax(q, axis=-1), num_prototypes, dtype=q.dtype) for q in codes]
+            codes = [
+                tf.one_hot(tf.argmax(q, axis=-1), num_prototypes, dtype=q.dtype) for q in codes
+            ]
         loss = swapped_prediction(codes, high, low, self.temperature)
         return loss, {"embedding_std": embedding_std(z[0])}
 
