@@ -98,6 +98,18 @@ def test_simclr_imagenet_is_the_paper_setting():
     assert config.trainer.train_steps == 100 * (1281167 // 4096)
 
 
+@pytest.mark.parametrize(
+    "method, zero_init",
+    [("simclr", True), ("byol", True), ("simsiam", True), ("barlow_twins", True),
+     ("mocov2", False), ("swav", False), ("dino", False)],
+)
+def test_imagenet_residual_init_follows_each_release(method, zero_init):
+    # SimCLR's TF ResNet, BYOL's Haiku bottleneck blocks and the SimSiam / Barlow Twins
+    # torchvision builders start each block's last BN at zero; MoCo, SwAV and DINO do not.
+    backbone = configs.get_experiment(f"{method}_imagenet").task.model.backbone
+    assert backbone.zero_init_residual is zero_init
+
+
 def test_params_yaml_round_trip(tmp_path):
     config = configs.build_config("simclr_embedded", params_override="trainer.train_steps=3")
     configs.write_yaml(config, str(tmp_path / "params.yaml"))

@@ -48,9 +48,15 @@ def imagenet_data(global_batch_size, augmentation, views=None):
 
 
 def resnet50_model(hidden_dim, output_dim, num_layers):
-    """ImageNet ResNet-50 with sync BN and a projector of `num_layers` Dense layers."""
+    """ImageNet ResNet-50 with sync BN and a projector of `num_layers` Dense layers.
+
+    Each residual block's last BN starts at γ = 0, as in the BYOL, SimSiam and Barlow Twins
+    releases (the methods that use this helper).
+    """
     return base.ModelConfig(
-        backbone=base.BackboneConfig(type="resnet50", stem="imagenet", sync_bn=True),
+        backbone=base.BackboneConfig(
+            type="resnet50", stem="imagenet", sync_bn=True, zero_init_residual=True
+        ),
         projection_head=base.ProjectionHeadConfig(
             num_layers=num_layers, hidden_dim=hidden_dim, output_dim=output_dim
         ),

@@ -46,7 +46,10 @@ def simclr_imagenet():
     task = SimCLRTaskConfig(
         temperature=0.1,
         model=base.ModelConfig(
-            backbone=base.BackboneConfig(type="resnet50", stem="imagenet", sync_bn=True),
+            # The SimCLR release starts each residual block's last BN at γ = 0.
+            backbone=base.BackboneConfig(
+                type="resnet50", stem="imagenet", sync_bn=True, zero_init_residual=True
+            ),
             projection_head=base.ProjectionHeadConfig(num_layers=2, hidden_dim=2048, output_dim=128),
         ),
         train_data=train_data,
