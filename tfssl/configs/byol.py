@@ -28,7 +28,7 @@ def byol_embedded():
     """Width-0.25 CIFAR ResNet-18 on the embedded digits; AdamW, τ_base 0.99.
 
     Per-image standardised input and horizontal flips take away the cues BYOL otherwise locks
-    onto (the image's grey level, then the x position of the bright mass), and it needs 8× the
+    onto (the image's grey level, then the x position of the bright mass), and it needs 6× the
     steps of SimCLR: at 300 steps it stays below random init (README, embedded default runs).
     """
     train_data, eval_data = common.embedded_data()
