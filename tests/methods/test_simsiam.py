@@ -55,7 +55,7 @@ def test_predictor_learning_rate_stays_at_its_peak(fixed):
 
 
 def test_fixed_predictor_lr_requires_sgd():
-    config = configs.get_experiment("simsiam_embedded")
+    config = configs.get_experiment("simsiam_imagenet")  # SGD with the fixed predictor rate
     configs.merge(config, {"task": {"optimizer": {"type": "adamw"}}})
     with pytest.raises(configs.ConfigError, match="fixed_predictor_lr"):
         config.validate()
