@@ -31,20 +31,15 @@ def byol_embedded():
     onto (the image's grey level, then the x position of the bright mass), and it needs 6× the
     steps of SimCLR: at 300 steps it stays below random init (README, embedded default runs).
     """
-    train_data, eval_data = common.embedded_data()
-    train_data.augmentation.flip = True
-    model = common.embedded_model(hidden_dim=512, output_dim=128, num_layers=2)
-    model.backbone.standardize_input = True
+    train_data, eval_data, model, optimizer, learning_rate = common.embedded_bootstrap_setup()
     task = BYOLTaskConfig(
         predictor_hidden_dim=512,
         base_momentum=0.99,
         model=model,
         train_data=train_data,
         eval_data=eval_data,
-        optimizer=base.OptimizerConfig(type="adamw", weight_decay=1e-4),
-        learning_rate=base.LearningRateConfig(
-            base_learning_rate=2e-3, scaling="none", warmup_steps=30
-        ),
+        optimizer=optimizer,
+        learning_rate=learning_rate,
     )
     return common.embedded_experiment(task, train_steps=2400, checkpoint_interval=400)
 

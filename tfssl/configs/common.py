@@ -78,6 +78,22 @@ def embedded_model(hidden_dim, output_dim, num_layers):
     )
 
 
+def embedded_bootstrap_setup():
+    """Data, model and optimiser shared by BYOL's and SimSiam's embedded runs: per-image
+    standardised input and horizontal flips, a 2-layer 512→128 projector, AdamW 2e-3 (weight
+    decay 1e-4, 30 warm-up steps). Returns (train_data, eval_data, model, optimizer,
+    learning_rate)."""
+    train_data, eval_data = embedded_data()
+    train_data.augmentation.flip = True
+    model = embedded_model(hidden_dim=512, output_dim=128, num_layers=2)
+    model.backbone.standardize_input = True
+    optimizer = base.OptimizerConfig(type="adamw", weight_decay=1e-4)
+    learning_rate = base.LearningRateConfig(
+        base_learning_rate=2e-3, scaling="none", warmup_steps=30
+    )
+    return train_data, eval_data, model, optimizer, learning_rate
+
+
 def embedded_experiment(task, train_steps, checkpoint_interval=100, log_interval=20):
     return base.ExperimentConfig(
         task=task,

@@ -42,20 +42,15 @@ def simsiam_embedded():
     the optimizer, and SGD with this head did too (README, embedded default runs); AdamW rules
     out the fixed predictor rate, which only SGD turns into a learning-rate change.
     """
-    train_data, eval_data = common.embedded_data()
-    train_data.augmentation.flip = True
-    model = common.embedded_model(hidden_dim=512, output_dim=128, num_layers=2)
-    model.backbone.standardize_input = True
+    train_data, eval_data, model, optimizer, learning_rate = common.embedded_bootstrap_setup()
     task = SimSiamTaskConfig(
         predictor_hidden_dim=512,
         fixed_predictor_lr=False,
         model=model,
         train_data=train_data,
         eval_data=eval_data,
-        optimizer=base.OptimizerConfig(type="adamw", weight_decay=1e-4),
-        learning_rate=base.LearningRateConfig(
-            base_learning_rate=2e-3, scaling="none", warmup_steps=30
-        ),
+        optimizer=optimizer,
+        learning_rate=learning_rate,
     )
     return common.embedded_experiment(task, train_steps=400)
 
