@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from tfssl.ops import distributed
 
-try:  # Optional: faiss is not a requirement of tfssl.
+try:  # Optional at run time: without faiss, k-means runs in TensorFlow.
     import faiss
 except ImportError:  # pragma: no cover - depends on the environment
     faiss = None
