@@ -37,3 +37,15 @@ def test_dino_head_shapes_and_bottleneck_is_normalised():
     assert [layer.units for layer in mlp.layers if hasattr(layer, "units")] == [16, 16, 8]
     bottleneck = head.get_layer("l2_normalize")(mlp(x))
     np.testing.assert_allclose(np.linalg.norm(bottleneck.numpy(), axis=-1), 1.0, rtol=1e-5)
+
+
+def test_dino_head_use_bn_normalises_each_hidden_layer():
+    """`use_bn` (DINO's use_bn_in_head) puts BN after each hidden Dense only, so in training
+    mode every hidden pre-activation has batch mean 0 and variance 1."""
+    head = dino_head(12, output_dim=32, hidden_dim=16, bottleneck_dim=8, num_layers=3, use_bn=True)
+    mlp = head.get_layer("mlp")
+    assert [layer.name for layer in mlp.layers if "bn" in layer.name] == ["bn1", "bn2"]
+    x = np.random.default_rng(4).normal(3.0, 2.0, size=(64, 12)).astype(np.float32)
+    hidden = mlp.get_layer("bn1")(mlp.get_layer("dense1")(x), training=True).numpy()
+    np.testing.assert_allclose(hidden.mean(axis=0), 0.0, atol=1e-4)
+    np.testing.assert_allclose(hidden.var(axis=0), 1.0, rtol=1e-2)

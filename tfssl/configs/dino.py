@@ -11,13 +11,15 @@ from tfssl.configs.registry import register_experiment, register_task
 @dataclass
 class DINOHeadConfig:
     """The DINO head: `num_layers` Dense (GELU) to `bottleneck_dim`, L2 norm, weight-normalised
-    Dense to `output_dim` (K); `norm_last_layer` fixes its weight-norm magnitudes to 1."""
+    Dense to `output_dim` (K); `norm_last_layer` fixes its weight-norm magnitudes to 1; `use_bn`
+    puts BN before each GELU (DINO's `use_bn_in_head`)."""
 
     output_dim: int = 65536
     hidden_dim: int = 2048
     bottleneck_dim: int = 256
     num_layers: int = 3
     norm_last_layer: bool = True
+    use_bn: bool = False
 
     def validate(self, path):
         if min(self.output_dim, self.hidden_dim, self.bottleneck_dim, self.num_layers) < 1:

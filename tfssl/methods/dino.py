@@ -12,7 +12,7 @@ from tfssl.methods.simclr import build_encoder
 from tfssl.ops import distributed
 
 
-def build_dino_head(input_dim, head_config, name):
+def build_dino_head(input_dim, head_config, backbone_config, name):
     return models.dino_head(
         input_dim,
         output_dim=head_config.output_dim,
@@ -20,6 +20,8 @@ def build_dino_head(input_dim, head_config, name):
         bottleneck_dim=head_config.bottleneck_dim,
         num_layers=head_config.num_layers,
         norm_last_layer=head_config.norm_last_layer,
+        use_bn=head_config.use_bn,
+        sync_bn=backbone_config.sync_bn,
         name=name,
     )
 
@@ -94,9 +96,9 @@ class DINO(SelfSupervisedModel):
         feature_dim = encoder.output_shape[-1]
         return cls(
             encoder,
-            build_dino_head(feature_dim, task_config.head, name="dino_head"),
+            build_dino_head(feature_dim, task_config.head, backbone_config, name="dino_head"),
             teacher_encoder,
-            build_dino_head(feature_dim, task_config.head, name="teacher_head"),
+            build_dino_head(feature_dim, task_config.head, backbone_config, name="teacher_head"),
             num_global_views=task_config.train_data.views.num_global,
             student_temp=task_config.student_temp,
             teacher_temp=task_config.teacher_temp,

@@ -49,10 +49,13 @@ def dino_head(
     bottleneck_dim=256,
     num_layers=3,
     norm_last_layer=True,
+    use_bn=False,
+    sync_bn=False,
     name="dino_head",
 ):
-    """[N, input_dim] → [N, output_dim] logits: `num_layers` Dense layers (GELU between them, no
-    BN) to `bottleneck_dim`, L2 normalisation, then `WeightNormDense(output_dim)` (named "last")."""
+    """[N, input_dim] → [N, output_dim] logits: `num_layers` Dense layers (GELU between them, with
+    BN before each GELU when `use_bn`, DINO's `use_bn_in_head`) to `bottleneck_dim`, L2
+    normalisation, then `WeightNormDense(output_dim)` (named "last")."""
     return keras.Sequential(
         [
             keras.Input(shape=(input_dim,)),
@@ -60,8 +63,9 @@ def dino_head(
                 input_dim,
                 [hidden_dim] * (num_layers - 1),
                 bottleneck_dim,
-                use_bn=False,
+                use_bn=use_bn,
                 activation="gelu",
+                sync_bn=sync_bn,
                 name="mlp",
             ),
             keras.layers.UnitNormalization(axis=-1, name="l2_normalize"),
