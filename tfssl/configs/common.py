@@ -28,23 +28,6 @@ def embedded_multi_crop():
     )
 
 
-def embedded_multi_crop_data():
-    """Train/eval data of SwAV's and DINO's embedded runs: `embedded_multi_crop` views with
-    horizontal flips and Gaussian blur on half the views at σ 3.5–14 px of the 224 px reference
-    (0.5–2 px on a 32 px crop, 0.25–1 px on a 16 px one).
-
-    The renders carry pixel noise of fixed σ over digits of varying contrast, so after per-image
-    standardisation the noise-to-contrast ratio is shared by every crop of an image whatever the
-    crop or colour jitter. Without the blur these two methods clustered on it (a ridge regression
-    from their features recovered it at R² 0.85-0.89, SimSiam's at 0.46); blurring one view of a
-    pair and not the other breaks it."""
-    train, evaluation = embedded_data(views=embedded_multi_crop())
-    train.augmentation.flip = True
-    train.augmentation.blur_prob = 0.5
-    train.augmentation.blur_sigma = [3.5, 14.0]
-    return train, evaluation
-
-
 def imagenet_data(global_batch_size, augmentation, views=None):
     """Train/eval data of the ImageNet settings; `views` defaults to two 224×224 crops of scale
     [0.08, 1]."""
