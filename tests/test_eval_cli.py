@@ -1,6 +1,7 @@
 """eval.py's protocols on a 2-step tiny SimCLR model_dir: JSON contract, cached features,
 pictures, the label fraction actually used, and export through train.py's run_experiment."""
 
+import glob
 import json
 import os
 import subprocess
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 
 from tests.training.helpers import tiny_simclr_config
-from tfssl.evaluation.runner import EvalOptions, evaluate
+from tfssl.evaluation.runner import EvalOptions, evaluate, feature_cache_path
 from tfssl.training import run_experiment, train
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -36,7 +37,7 @@ def test_training_writes_curve_png(model_dir):
 def test_protocols_share_cached_features_and_write_json(model_dir):
     config = tiny_simclr_config(trainer={"train_steps": 2})
     knn = evaluate(config, model_dir, "knn", EvalOptions(k=20, plots=True))
-    cache = os.path.join(model_dir, "features", "ckpt-2.npz")
+    (cache,) = glob.glob(os.path.join(model_dir, "features", "ckpt-2-*.npz"))
     cached_at = os.path.getmtime(cache)
     with np.load(cache) as arrays:
         assert arrays["train_x"].shape[0] == 11504 and arrays["test_x"].shape[0] == 1436
@@ -88,7 +89,26 @@ def test_random_init_baseline_does_not_overwrite(model_dir):
     config = tiny_simclr_config(trainer={"train_steps": 2})
     evaluate(config, model_dir, "knn", EvalOptions(k=20, plots=False, random_init=True))
     assert _read(model_dir, "eval_knn_random_init.json")["random_init"] is True
-    assert os.path.exists(os.path.join(model_dir, "features", "random_init.npz"))
+    assert glob.glob(os.path.join(model_dir, "features", "random_init_seed0-*.npz"))
+
+
+def test_feature_cache_is_keyed_by_seed_and_data_settings(model_dir):
+    """A random-init baseline of another seed, or an eval-time data override, must not read
+    features cached under other settings."""
+    config = tiny_simclr_config(trainer={"train_steps": 2})
+    other_seed = tiny_simclr_config(trainer={"train_steps": 2}, runtime={"seed": 1})
+    other_data = tiny_simclr_config(trainer={"train_steps": 2})
+    other_data.task.eval_data.image_size += 4
+    baseline = EvalOptions(random_init=True)
+    path = feature_cache_path(config, model_dir, baseline)
+    same = tiny_simclr_config(trainer={"train_steps": 2})
+    assert path == feature_cache_path(same, model_dir, baseline)
+    assert os.path.basename(path).startswith("random_init_seed0-")
+    assert path != feature_cache_path(other_seed, model_dir, baseline)
+    assert path != feature_cache_path(other_data, model_dir, baseline)
+    latest = feature_cache_path(config, model_dir, EvalOptions())
+    assert os.path.basename(latest).startswith("ckpt-2-")
+    assert latest != feature_cache_path(other_data, model_dir, EvalOptions())
 
 
 def test_eval_cli_prints_what_it_writes(model_dir):

@@ -3,6 +3,8 @@ strategy, extract train/test features once (cached in `model_dir/features/`), ru
 draw the retrieval grid and embedding plot, and write `model_dir/eval_<protocol>.json`."""
 
 import dataclasses
+import hashlib
+import json
 import os
 
 import keras
@@ -53,11 +55,19 @@ def load_model(config, model_dir, checkpoint=None, random_init=False):
     return model
 
 
-def _cache_path(model_dir, options):
+def feature_cache_path(config, model_dir, options):
+    """`model_dir/features/<encoder>-<digest>.npz`: the encoder is the checkpoint's name, or
+    `random_init_seed<N>`; the digest covers the model and data configs, so a different seed or
+    an eval-time override of the data never reads features extracted under other settings."""
     if options.random_init:
-        return os.path.join(model_dir, "features", "random_init.npz")
-    checkpoint = options.checkpoint or tf.train.latest_checkpoint(model_dir)
-    return os.path.join(model_dir, "features", f"{os.path.basename(checkpoint)}.npz")
+        encoder = f"random_init_seed{config.runtime.seed}"
+    else:
+        checkpoint = options.checkpoint or tf.train.latest_checkpoint(model_dir)
+        encoder = os.path.basename(checkpoint)
+    task = config.as_dict()["task"]
+    settings = {part: task[part] for part in ("model", "train_data", "eval_data")}
+    digest = hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
+    return os.path.join(model_dir, "features", f"{encoder}-{digest}.npz")
 
 
 def _results_suffix(options):
@@ -188,7 +198,9 @@ def evaluate(config, model_dir, protocol, options=None, strategy=None):
     strategy = strategy or training.trainer.strategy_from_config(config.runtime)
     with strategy.scope():
         model = load_model(config, model_dir, options.checkpoint, options.random_init)
-    features = cached_features(config, model.encoder, _cache_path(model_dir, options), strategy)
+    features = cached_features(
+        config, model.encoder, feature_cache_path(config, model_dir, options), strategy
+    )
     evaluation = config.task.evaluation
     if protocol == "linear":
         results = protocols.linear_protocol(
