@@ -5,19 +5,15 @@ minutes on two CPU cores: `slow`."""
 import numpy as np
 import pytest
 
-from tfssl import configs, methods
+from tests.methods.quality_helpers import train_and_probe
+from tfssl import configs
 from tfssl import registry_imports  # noqa: F401
-from tfssl.training import evaluate_linear, train
 
 
 @pytest.mark.slow
 def test_default_dino_embedded_beats_random_init_without_collapse(tmp_path):
     config = configs.get_experiment("dino_embedded").validate()
-    model, history = train(config, str(tmp_path))
-    trained = evaluate_linear(config, model.encoder)["top1"]
-    random_init = methods.build_model(config.task)
-    random_init.build_for_views([32, 32])
-    baseline = evaluate_linear(config, random_init.encoder)["top1"]
+    _, history, trained, baseline = train_and_probe(config, str(tmp_path))
     final = history[-1]
     print(
         f"dino: linear top-1 {trained:.3f} vs random init {baseline:.3f}, "

@@ -5,17 +5,13 @@ A full default run takes minutes, so this test is `slow`.
 
 import pytest
 
-from tfssl import configs, methods
-from tfssl.training import evaluate_linear, train
+from tests.methods.quality_helpers import train_and_probe
+from tfssl import configs
 
 
 @pytest.mark.slow
 def test_default_swav_embedded_beats_random_init(tmp_path):
     config = configs.get_experiment("swav_embedded").validate()
-    model, _ = train(config, str(tmp_path))
-    trained = evaluate_linear(config, model.encoder)["top1"]
-    random_init = methods.build_model(config.task)
-    random_init.build_for_views([32, 32])
-    baseline = evaluate_linear(config, random_init.encoder)["top1"]
+    _, _, trained, baseline = train_and_probe(config, str(tmp_path))
     print(f"linear probe top-1: SwAV {trained:.3f}, random init {baseline:.3f}")
     assert trained > baseline
