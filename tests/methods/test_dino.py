@@ -91,7 +91,11 @@ def test_two_fit_steps_on_two_replicas(two_replicas):
 
 
 def test_last_layer_frozen_then_trained():
-    config = _config(freeze_last_layer_steps=2, optimizer={"type": "adam", "weight_decay": 0.0})
+    config = _config(
+        freeze_last_layer_steps=2,
+        head={"norm_last_layer": True},
+        optimizer={"type": "adam", "weight_decay": 0.0},
+    )
     model = _model(tf.distribute.get_strategy(), config, total_steps=3)
     last = model.head.get_layer("last")
     before = _values(last.weights)
