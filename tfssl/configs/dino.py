@@ -68,7 +68,7 @@ def dino_embedded():
       teacher's outputs went uniform (entropy near ln K) under every blur, temperature and head
       tried, and the probe ended at 34-36%. `dino_imagenet` and the tests keep multi-crop.
     - K = 256 and teacher temperature 0.02 instead of 65536 and 0.04-0.07: with K = 1024 the
-      probe ended at 37.7-41.4% (teacher entropy 6.6 of ln K = 6.93 at temperature 0.04).
+      probe ended at 37.1-41.4% (teacher entropy 6.6 of ln K = 6.93 at temperature 0.04).
     Blur breaks the renders' noise-to-contrast shortcut, as for `swav_embedded`.
     """
     views = common.embedded_multi_crop()
