@@ -125,3 +125,18 @@ def test_teacher_temperature_warms_up_linearly():
     model = _model(tf.distribute.get_strategy(), config, total_steps=20)
     temps = [float(model.teacher_temperature(s)) for s in (0, 5, 10, 15)]
     np.testing.assert_allclose(temps, [0.04, 0.055, 0.07, 0.07], rtol=1e-6)
+
+
+def test_bn_head_with_sync_bn_gives_the_one_device_loss_on_two_replicas(two_replicas):
+    """With `use_bn` and sync BN, every BN (backbones and heads) normalises over the global
+    batch, so the first step's loss on 2 replicas equals the one on 1 device."""
+    config = _config(model={"backbone": {"sync_bn": True}}, head={"use_bn": True})
+    views = _views(3)
+    losses_by_count = []
+    for strategy in (tf.distribute.get_strategy(), two_replicas):
+        tf.keras.utils.set_random_seed(0)
+        model = _model(strategy, config, total_steps=2)
+        history = model.fit(_dataset(strategy, views), steps_per_epoch=1, epochs=1, verbose=0)
+        losses_by_count.append(history.history["loss"][0])
+    assert np.isfinite(losses_by_count[0])
+    np.testing.assert_allclose(losses_by_count[1], losses_by_count[0], rtol=1e-5)
