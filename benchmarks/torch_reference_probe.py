@@ -40,7 +40,7 @@ def embedded_arrays(steps):
     import tensorflow as tf
 
     from tfssl.configs.registry import get_experiment
-    from tfssl.training import inputs
+    from tfssl.data import inputs
 
     task = get_experiment("byol_embedded").task
     # The comparison in benchmarks/README.md used the former default's views: no flips.

@@ -108,7 +108,7 @@ def measure_pipeline(config, steps, windows, warmup, decoded_size=0):
     """Source images/s and views/s of the tf.data training pipeline alone."""
     import tensorflow as tf
 
-    from tfssl.training import inputs
+    from tfssl.data import inputs
 
     data = config.task.train_data
     source = _decoded_source(decoded_size) if decoded_size else inputs.build_source(data)[0]

@@ -5,7 +5,7 @@ import tensorflow as tf
 
 from tfssl import configs, data, ops, registry_imports  # noqa: F401
 from tfssl.methods.deepercluster import owned_super_classes
-from tfssl.training import inputs
+from tfssl.data import inputs
 from tfssl.training.trainer import build_training_model
 from tests.replicas import run_on_replicas
 

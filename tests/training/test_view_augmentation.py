@@ -4,7 +4,7 @@ import pytest
 
 from tfssl import configs, data, registry_imports  # noqa: F401
 from tfssl.configs.base import ConfigError
-from tfssl.training.inputs import view_augment_params
+from tfssl.data.inputs import view_augment_params
 
 
 def test_dino_imagenet_views_get_the_papers_blur_and_solarisation():

@@ -87,7 +87,7 @@ def cached_features(config, encoder, path, strategy=None):
             return {
                 split: (cache[f"{split}_x"], cache[f"{split}_y"]) for split in ("train", "test")
             }
-    inputs = _training().inputs
+    from tfssl.data import inputs
     task = config.task
     features = {
         "train": extract_features(encoder, inputs.train_split_input(task), strategy),
@@ -118,7 +118,7 @@ def images_at(source, indices):
 def write_plots(config, features, model_dir, method="pca", num_queries=8, k=8, seed=0, suffix=""):
     """`retrieval<suffix>.png` (test queries and their top-k train neighbours) and
     `embedding_<method><suffix>.png` (test features coloured by label) in `model_dir`."""
-    inputs = _training().inputs
+    from tfssl.data import inputs
     (train_x, train_y), (test_x, test_y) = features["train"], features["test"]
     queries = np.random.default_rng(seed).choice(len(test_x), num_queries, replace=False)
     neighbours = plots.nearest_neighbours(train_x, test_x[queries], k)  # [Q, k]
@@ -157,7 +157,7 @@ def head_assignments(model, features, batch_size=4096):
 
 
 def _finetune(config, model, features, options, strategy):
-    inputs = _training().inputs
+    from tfssl.data import inputs
     train_labels = features["train"][1]
     subset = class_balanced_subset(train_labels, options.label_fraction, seed=config.runtime.seed)
     source, _ = inputs.build_source(config.task.train_data)

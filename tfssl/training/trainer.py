@@ -13,7 +13,8 @@ from tfssl import evaluation, export, methods
 from tfssl.configs import write_yaml
 from tfssl.models import conv_gradients
 from tfssl.training import callbacks as callbacks_lib
-from tfssl.training import inputs, optimization
+from tfssl.data import inputs
+from tfssl.training import optimization
 from tfssl.training.strategy import build_strategy, set_inter_op_threads
 
 

@@ -5,7 +5,7 @@ import dataclasses
 
 import tensorflow as tf
 
-from tfssl import data
+from tfssl import data  # noqa: F401  (the package's public readers and pipelines)
 
 
 def build_source(data_config, with_index=False):
