@@ -10,7 +10,7 @@ import pytest
 
 import tfssl
 from tfssl.data import preprocess_for_eval
-from tfssl.export import export_encoder
+from tfssl.export import export_model
 
 # Loads the SavedModel in a fresh interpreter where importing tfssl fails, and writes its outputs.
 _SERVE = textwrap.dedent("""
@@ -35,6 +35,19 @@ _SERVE = textwrap.dedent("""
     """)
 
 
+class SimCLRWithClassHead(tfssl.methods.SimCLR):
+    """SimCLR plus a linear class head on the features: a model whose `class_logits` is set."""
+
+    components = ("encoder", "projection_head", "class_head")
+
+    def __init__(self, encoder, projection_head, class_head, **kwargs):
+        super().__init__(encoder, projection_head, **kwargs)
+        self.class_head = class_head
+
+    def class_logits(self, features):
+        return self.class_head(features)
+
+
 @pytest.fixture(scope="module")
 def tiny_model():
     keras.utils.set_random_seed(0)
@@ -48,9 +61,9 @@ def tiny_model():
 def test_saved_model_round_trip_without_tfssl(tiny_model, tmp_path):
     encoder = tiny_model.encoder
     classifier = keras.Sequential([keras.Input([encoder.output_shape[-1]]), keras.layers.Dense(10)])
-    export_dir = export_encoder(
-        encoder, str(tmp_path / "export"), image_size=32, classifier=classifier
-    )
+    model = SimCLRWithClassHead(encoder, tiny_model.projection_head, classifier)
+    model.build_for_views([32, 32])
+    export_dir = export_model(model, str(tmp_path / "export"), image_size=32)
     rng = np.random.default_rng(0)
     images = {
         "square32": rng.integers(0, 256, (3, 32, 32, 3), dtype=np.uint8),
@@ -103,3 +116,21 @@ def test_keras_file_of_whole_model_reloads(tiny_model, tmp_path):
     loss, _ = reloaded.compute_pretext_loss([images, images[::-1]], training=False)
     expected, _ = tiny_model.compute_pretext_loss([images, images[::-1]], training=False)
     assert float(loss) == pytest.approx(float(expected), abs=1e-5)
+
+
+def test_pretext_heads_are_not_exported_as_logits(tmp_path):
+    """RotNet's 4-way rotation head is a pretext head: its SavedModel has embeddings only."""
+    from tfssl import configs
+    from tfssl.training.trainer import build_model
+
+    config = configs.build_config(
+        "rotnet_embedded", params_override="task.model.backbone.type=tiny,trainer.train_steps=1"
+    )
+    model = build_model(config, 1)
+    export_dir = export_model(model, str(tmp_path / "export"), image_size=32)
+    import tensorflow as tf
+
+    serve = tf.saved_model.load(export_dir).signatures["serving_default"]
+    outputs = serve(images=tf.zeros([2, 32, 32, 3], tf.uint8))
+    assert set(outputs) == {"embeddings"}
+    assert outputs["embeddings"].shape == (2, model.encoder.output_shape[-1])

@@ -1,4 +1,4 @@
-"""Export of a trained encoder as a SavedModel for serving (no tfssl needed to load it)."""
+"""Export of a trained model as a SavedModel for serving (no tfssl needed to load it)."""
 
 import keras
 import tensorflow as tf
@@ -6,20 +6,27 @@ import tensorflow as tf
 from tfssl.data import preprocess_for_eval
 
 
-def export_encoder(encoder, export_dir, image_size, classifier=None):
+def has_class_head(model):
+    """Whether `model.class_logits` gives class logits (it returns None when there is no head)."""
+    dim = model.encoder.output_shape[-1]
+    return model.class_logits(tf.zeros([1, dim])) is not None
+
+
+def export_model(model, export_dir, image_size):
     """Writes a SavedModel whose `serving_default` maps uint8 images [N, H, W, 3] of any size
-    (resized and scaled as in evaluation) to `{"embeddings": [N, D]}`, plus `"logits": [N, C]`
-    when a `classifier` (a Keras model from embeddings to class logits) is given."""
+    (resized and scaled as in evaluation) to `{"embeddings": [N, D]}` from `model.encoder`, plus
+    `"logits": [N, C]` from `model.class_logits` when the method has a class head (its pretext
+    heads, e.g. RotNet's rotation scores, are not exported)."""
+    encoder = model.encoder
+    with_logits = has_class_head(model)
     archive = keras.export.ExportArchive()
-    archive.track(encoder)
-    if classifier is not None:
-        archive.track(classifier)
+    archive.track(model)
 
     def serve(images):
         features = encoder(preprocess_for_eval(images, image_size), training=False)
         outputs = {"embeddings": tf.cast(features, tf.float32)}
-        if classifier is not None:
-            outputs["logits"] = tf.cast(classifier(features, training=False), tf.float32)
+        if with_logits:
+            outputs["logits"] = tf.cast(model.class_logits(features), tf.float32)
         return outputs
 
     archive.add_endpoint(

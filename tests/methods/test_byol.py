@@ -16,7 +16,7 @@ def _model():
 
 def _online_and_target(model):
     """Numpy values of the (online, target) variable pairs the EMA updates."""
-    return [(o.numpy().copy(), t.numpy().copy()) for t, o in model._pairs]
+    return [(o.numpy().copy(), t.numpy().copy()) for t, o in model.teacher.pairs]
 
 
 def test_target_starts_as_a_copy_and_is_not_trained():
@@ -36,8 +36,8 @@ def test_each_step_moves_the_target_by_the_scheduled_momentum():
     rng = np.random.default_rng(0)
     views = tuple(rng.uniform(size=(8, 32, 32, 3)).astype(np.float32) for _ in range(2))
     dataset = tf.data.Dataset.from_tensors({"views": views}).repeat()
-    assert float(model.momentum(0)) == pytest.approx(0.9)
-    assert float(model.momentum(TOTAL_STEPS - 1)) == 1.0
+    assert float(model.teacher.momentum(0, model.total_steps)) == pytest.approx(0.9)
+    assert float(model.teacher.momentum(TOTAL_STEPS - 1, model.total_steps)) == 1.0
     for step in range(TOTAL_STEPS):
         old_targets = [t for _, t in _online_and_target(model)]
         model.fit(dataset, steps_per_epoch=1, epochs=1, verbose=0)

@@ -1,11 +1,19 @@
+import pytest
 import numpy as np
 import tensorflow as tf
 
+from tfssl.data import inputs
 from tfssl import configs, data, registry_imports  # noqa: F401
-from tfssl.methods.deepcluster import cluster_weights, pca_whiten
+from tfssl.methods.pseudo_labels import cluster_weights, pca_whiten
 from tfssl.training.trainer import build_training_model
 
 N, K, BATCH = 48, 6, 8
+
+
+@pytest.fixture(autouse=True)
+def training_set_of_n_images(monkeypatch):
+    """The models size their per-image state by the training source: here N images."""
+    monkeypatch.setattr(inputs, "source_size", lambda data_config: N)
 
 
 def tiny_deepcluster_config(**overrides):
@@ -15,7 +23,6 @@ def tiny_deepcluster_config(**overrides):
         {
             "task": {
                 "num_clusters": K,
-                "num_examples": N,
                 "pca_dim": 8,
                 "model": {"backbone": {"type": "tiny"}},
                 "train_data": {"global_batch_size": BATCH, "shuffle_buffer": 64},

@@ -12,6 +12,12 @@ from tests.replicas import run_on_replicas
 N, M, K, BATCH = 48, 4, 3, 8  # images, super-clusters, sub-clusters per super-cluster, batch
 
 
+@pytest.fixture(autouse=True)
+def training_set_of_n_images(monkeypatch):
+    """The models size their per-image state by the training source: here N images."""
+    monkeypatch.setattr(inputs, "source_size", lambda data_config: N)
+
+
 def tiny_deepercluster_config(**overrides):
     config = configs.get_experiment("deepercluster_embedded")
     configs.merge(
@@ -20,7 +26,6 @@ def tiny_deepercluster_config(**overrides):
             "task": {
                 "num_super_clusters": M,
                 "num_sub_clusters": K,
-                "num_examples": N,
                 "pca_dim": 8,
                 "model": {"backbone": {"type": "tiny", "sync_bn": True}},
                 "train_data": {"global_batch_size": BATCH, "shuffle_buffer": 64},

@@ -68,8 +68,8 @@ def test_two_fit_steps_on_two_replicas(two_replicas):
     `dino_center` on the global batch; the collapse monitors are logged."""
     config = _config(base_momentum=0.9, center_momentum=0.7)
     model = _model(two_replicas, config, total_steps=4)
-    teacher = [t for t, _ in model._pairs]
-    student = [o for _, o in model._pairs]
+    teacher = [t for t, _ in model.teacher.pairs]
+    student = [o for _, o in model.teacher.pairs]
     for t, s in zip(_values(teacher), _values(student)):
         np.testing.assert_array_equal(t, s)  # the teacher starts as a copy
     views = _views(0)
@@ -80,7 +80,7 @@ def test_two_fit_steps_on_two_replicas(two_replicas):
             old_center, _teacher_outputs_per_replica(model, views), 0.7
         ).numpy()
         history = model.fit(dataset, steps_per_epoch=1, epochs=1, verbose=0).history
-        tau = float(model.momentum(step))
+        tau = float(model.teacher.momentum(step, model.total_steps))
         assert tau == pytest.approx(0.9 + 0.1 * (1 - np.cos(np.pi * step / 3)) / 2)
         for old, new_t, new_s in zip(old_teacher, _values(teacher), _values(student)):
             np.testing.assert_allclose(new_t, tau * old + (1 - tau) * new_s, rtol=1e-5, atol=1e-6)

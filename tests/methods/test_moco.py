@@ -51,12 +51,12 @@ def _fit(model, strategy, views, steps):
 
 
 def _pair_values(model):
-    return [(t.numpy().copy(), o.numpy().copy()) for t, o in model._pairs]
+    return [(t.numpy().copy(), o.numpy().copy()) for t, o in model.teacher.pairs]
 
 
 def test_key_encoder_starts_as_a_copy_and_is_not_trained():
     model = build_training_model(tiny_moco_config(), total_steps=2)
-    assert len(model._pairs) == len(model.encoder.trainable_weights) + len(
+    assert len(model.teacher.pairs) == len(model.encoder.trainable_weights) + len(
         model.projection_head.trainable_weights
     )
     for target, online in _pair_values(model):

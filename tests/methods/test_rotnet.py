@@ -3,7 +3,7 @@ import tensorflow as tf
 
 from tests.replicas import run_on_replicas
 from tfssl import configs, losses, registry_imports  # noqa: F401
-from tfssl.methods.rotnet import rotate_batch
+from tfssl.data.rotation import rotate_batch
 from tfssl.training.trainer import build_training_model
 
 GLOBAL_BATCH = 8
@@ -47,7 +47,7 @@ def test_loss_equals_numpy_cross_entropy_over_the_four_rotations():
     images = _images()
     loss, logs = model.compute_pretext_loss([tf.constant(images)], training=False)
     rotated = np.concatenate([np.rot90(images, r, axes=(1, 2)) for r in range(4)])
-    logits = model.classifier(model.encoder(rotated, training=False)).numpy().astype(np.float64)
+    logits = model.rotation_head(model.encoder(rotated, training=False)).numpy().astype(np.float64)
     labels = np.repeat(np.arange(4), GLOBAL_BATCH)
     log_probs = logits - np.log(np.exp(logits).sum(1, keepdims=True))
     expected = -log_probs[np.arange(4 * GLOBAL_BATCH), labels].mean()
@@ -73,14 +73,14 @@ def test_two_fit_steps_on_two_replicas(two_replicas):
     config = tiny_rotnet_config()
     with two_replicas.scope():
         model = build_training_model(config, total_steps=2)
-    before = [w.copy() for w in model.classifier.get_weights()]
+    before = [w.copy() for w in model.rotation_head.get_weights()]
     dataset = tf.data.Dataset.from_tensors({"views": (_images(),)}).repeat().unbatch().batch(GLOBAL_BATCH)
     history = model.fit(
         two_replicas.experimental_distribute_dataset(dataset), steps_per_epoch=2, epochs=1, verbose=0
     ).history
     assert int(model.optimizer.iterations.numpy()) == 2
     assert np.isfinite(history["loss"][0]) and 0.0 <= history["rotation_acc"][0] <= 1.0
-    assert not np.allclose(model.classifier.get_weights()[0], before[0])
+    assert not np.allclose(model.rotation_head.get_weights()[0], before[0])
 
 
 def test_rotation_accuracy_rises_on_a_fixed_batch():

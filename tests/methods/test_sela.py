@@ -1,12 +1,20 @@
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
+from tfssl.data import inputs
 from tfssl import configs, data, ops, registry_imports  # noqa: F401
 from tfssl.methods.sela import equipartition_codes, label_update_steps, random_equipartition
 from tfssl.training.trainer import build_training_model
 
 N, K, HEADS, BATCH = 48, 6, 3, 8
+
+
+@pytest.fixture(autouse=True)
+def training_set_of_n_images(monkeypatch):
+    """The models size their per-image state by the training source: here N images."""
+    monkeypatch.setattr(inputs, "source_size", lambda data_config: N)
 
 
 def tiny_sela_config(**overrides):
@@ -18,7 +26,6 @@ def tiny_sela_config(**overrides):
             "task": {
                 "num_clusters": K,
                 "num_heads": HEADS,
-                "num_examples": N,
                 "model": {"backbone": {"type": "tiny"}},
                 "train_data": {"global_batch_size": BATCH, "shuffle_buffer": 64},
                 "learning_rate": {"warmup_steps": 0},
@@ -74,14 +81,14 @@ def test_initial_labels_are_a_random_equipartition_per_head():
     assert (labels[0] != labels[1]).any() and (labels[1] != labels[2]).any()
     np.testing.assert_array_equal(labels, random_equipartition(3, 50, 7, seed=0))
     model = build_training_model(tiny_sela_config(), total_steps=1)
-    assert (np.bincount(model.pseudo_labels.numpy()[0], minlength=K) == N // K).all()
+    assert (np.bincount(model.pseudo_labels.numpy()[:, 0], minlength=K) == N // K).all()
 
 
 def test_loss_is_the_cross_entropy_averaged_over_heads():
     model = build_training_model(tiny_sela_config(), total_steps=1)
     rng = np.random.default_rng(1)
     labels = rng.integers(0, K, size=(HEADS, N)).astype(np.int32)
-    model.pseudo_labels.assign(labels)
+    model.pseudo_labels.assign(labels.T)  # rows: images
     model.heads.bias.assign(rng.normal(size=(HEADS, K)).astype(np.float32))
     images = rng.uniform(size=(BATCH, 32, 32, 3)).astype(np.float32)
     index = np.array([5, 0, 47, 12, 3, 3, 30, 9])
@@ -152,7 +159,7 @@ def test_label_update_follows_confident_heads():
     model.heads.bias.assign(np.zeros((HEADS, K), np.float32))
     argmax = np.stack([model.head_logits(features, h).numpy().argmax(1) for h in range(HEADS)])
     assert (np.bincount(argmax[0], minlength=K) == N // K).all()
-    initial = model.pseudo_labels.numpy()
+    initial = model.pseudo_labels.numpy().T  # [HEADS, N]
     assert (initial != argmax).mean() > 0.5
     labels, _ = model.assign_labels(features)
     np.testing.assert_array_equal(labels, argmax)
@@ -164,9 +171,9 @@ def test_relabel_stores_balanced_labels_and_reports_statistics():
     model = build_training_model(tiny_sela_config(), total_steps=1)
     model.heads.kernel.assign(200.0 * model.heads.kernel)
     images, labels = _images()
-    initial = model.pseudo_labels.numpy()
+    initial = model.pseudo_labels.numpy().T  # [HEADS, N]
     stats = model.relabel(_eval_dataset(images, labels))
-    new = model.pseudo_labels.numpy()
+    new = model.pseudo_labels.numpy().T
     assert new.shape == (HEADS, N) and (new != initial).any()
     assert stats["min_size"] >= N // K - 2 and stats["max_size"] <= N // K + 2
     # Near-hard codes (λ × logit spread ≈ 200) converge slowly: 1000 iterations leave < 1%.

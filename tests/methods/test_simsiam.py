@@ -3,7 +3,6 @@ import pytest
 import tensorflow as tf
 
 from tests.methods.siamese_helpers import tiny_config
-from tfssl import configs
 from tfssl import registry_imports  # noqa: F401
 from tfssl.training.trainer import build_training_model
 
@@ -54,8 +53,23 @@ def test_predictor_learning_rate_stays_at_its_peak(fixed):
         np.testing.assert_allclose(variable.numpy() - old, expected, rtol=0, atol=tolerance)
 
 
-def test_fixed_predictor_lr_requires_sgd():
-    config = configs.get_experiment("simsiam_imagenet")  # SGD with the fixed predictor rate
-    configs.merge(config, {"task": {"optimizer": {"type": "adamw"}}})
-    with pytest.raises(configs.ConfigError, match="fixed_predictor_lr"):
-        config.validate()
+def test_fixed_predictor_lr_is_an_optimizer_group_of_its_own():
+    """With any optimizer the predictor gets its own, at the schedule's peak rate throughout."""
+    config = tiny_config(
+        "simsiam",
+        task={
+            "fixed_predictor_lr": True,
+            "optimizer": {"type": "adamw", "weight_decay": 1e-4},
+            "learning_rate": {"type": "cosine", "base_learning_rate": LR, "scaling": "none"},
+        },
+    )
+    model = build_training_model(config, total_steps=TOTAL_STEPS)
+    predictor_optimizer = model.group_optimizers["predictor"]
+    assert predictor_optimizer is not model.optimizer
+    model.optimizer.iterations.assign(2)
+    predictor_optimizer.iterations.assign(2)
+    assert float(predictor_optimizer.learning_rate) == pytest.approx(LR)
+    assert float(model.optimizer.learning_rate) == pytest.approx(LR / 2)
+    grouped = {id(v) for v in model.predictor.trainable_variables}
+    main = [v for v in model.trainable_variables if id(v) not in grouped]
+    assert len(main) + len(grouped) == len(model.trainable_variables)

@@ -125,29 +125,3 @@ def test_queue_changes_the_loss_once_full():
     with_queue, _ = model.compute_pretext_loss(views, training=True)
     without_queue, _ = model.compute_pretext_loss(views, training=False)
     assert abs(float(with_queue) - float(without_queue)) > 1e-4
-
-
-def test_hard_assignment_predicts_the_argmax_of_the_codes():
-    """`hard_assignment`: the loss is the swapped prediction of one-hot argmax Sinkhorn codes."""
-    from tfssl.losses.swav import swapped_prediction
-    from tfssl.ops.sinkhorn import sinkhorn
-
-    config = tiny_swav_config(task={"hard_assignment": True})
-    model = build_training_model(config, total_steps=2)
-    views = [tf.constant(v) for v in _views(4)]
-    loss, _ = model.compute_pretext_loss(views, training=False)
-
-    scores = [
-        model.prototypes(
-            tf.math.l2_normalize(
-                model.projection_head(model.encoder(v, training=False), training=False), axis=-1
-            )
-        )
-        for v in views
-    ]
-    codes = [sinkhorn(s, config.task.epsilon, config.task.sinkhorn_iterations) for s in scores[:2]]
-    hard = [np.eye(PROTOTYPES, dtype=np.float32)[np.argmax(q, axis=-1)] for q in codes]
-    expected = swapped_prediction(hard, scores[:2], scores[2:], config.task.temperature)
-    soft = swapped_prediction(codes, scores[:2], scores[2:], config.task.temperature)
-    np.testing.assert_allclose(float(loss), float(expected), rtol=1e-5)
-    assert abs(float(expected) - float(soft)) > 1e-3

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from tfssl.configs import base
-from tfssl.methods.simclr import build_encoder
+from tfssl.methods.builders import build_encoder
 from tfssl.models import build_backbone
 from tfssl.models.layers import PerImageStandardization
 

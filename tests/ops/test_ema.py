@@ -25,3 +25,27 @@ def test_cosine_momentum_runs_from_base_to_one():
     assert float(cosine_momentum(0, 100, 0.996)) == np.float32(0.996)
     assert float(cosine_momentum(100, 100, 0.996)) == 1.0
     np.testing.assert_allclose(float(cosine_momentum(50, 100, 0.996)), 0.998, rtol=1e-6)
+
+
+def _dense(name):
+    import keras
+
+    return keras.Sequential([keras.Input([3]), keras.layers.Dense(2)], name=name)
+
+
+def test_ema_teacher_freezes_copies_and_follows_the_cosine_schedule():
+    from tfssl.ops import EMATeacher
+
+    online, target = _dense("online"), _dense("target")
+    teacher = EMATeacher([online], [target], base_momentum=0.9, schedule="cosine")
+    assert not target.trainable_weights and len(teacher.pairs) == 2
+    teacher.copy_online()
+    for t, o in teacher.pairs:
+        np.testing.assert_array_equal(t.numpy(), o.numpy())
+    before = target.get_weights()
+    online.set_weights([w + 1.0 for w in online.get_weights()])
+    teacher.update(step=0, total_steps=11)  # τ = 0.9 at the first step
+    for b, t in zip(before, target.get_weights()):
+        np.testing.assert_allclose(t, b + 0.1, rtol=1e-6)
+    assert float(teacher.momentum(10, 11)) == 1.0
+    assert float(EMATeacher([online], [_dense("t2")], 0.99).momentum(5, 11)) == np.float32(0.99)

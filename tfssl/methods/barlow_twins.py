@@ -2,10 +2,10 @@
 global batch is driven towards the identity, which decorrelates features without negatives."""
 
 from tfssl import losses
-from tfssl.methods.base import SelfSupervisedModel
+from tfssl.methods.base import SelfSupervisedModel, project_views
+from tfssl.methods.builders import build_encoder_and_projector
 from tfssl.methods.collapse import embedding_std
 from tfssl.methods.registry import register_method
-from tfssl.methods.siamese import build_encoder_and_projector, project_views
 
 
 @register_method("barlow_twins")
@@ -19,6 +19,8 @@ class BarlowTwins(SelfSupervisedModel):
     """
 
     metric_names = ("embedding_std",)
+    components = ("encoder", "projector")
+    options = ("lambd",)
 
     def __init__(self, encoder, projector, lambd=5e-3, **kwargs):
         super().__init__(encoder, **kwargs)
@@ -26,9 +28,9 @@ class BarlowTwins(SelfSupervisedModel):
         self.lambd = lambd
 
     @classmethod
-    def from_task_config(cls, task_config):
+    def components_from_config(cls, task_config):
         encoder, projector = build_encoder_and_projector(task_config.model, output_bn="none")
-        return cls(encoder, projector, lambd=task_config.lambd, name="barlow_twins")
+        return {"encoder": encoder, "projector": projector}
 
     def compute_pretext_loss(self, views, training):
         z_a, z_b = project_views(views[:2], self.encoder, self.projector, training)

@@ -10,56 +10,25 @@ so every cluster's images carry the same total weight N/k per epoch.
 import keras
 import numpy as np
 import tensorflow as tf
-from sklearn.metrics import normalized_mutual_info_score
 
-from tfssl import evaluation, losses, ops
+from tfssl import losses, ops
+from tfssl.evaluation import nmi
 from tfssl.methods.base import SelfSupervisedModel
-from tfssl.methods.pseudo_labels import PseudoLabelCallback
+from tfssl.methods.pseudo_labels import (
+    cluster_weights,
+    clustering_components,
+    clustering_features,
+    reclustering_callback,
+)
 from tfssl.methods.registry import register_method
-from tfssl.methods.simclr import build_encoder
-
-
-def pca_whiten(features, dim, eps=1e-5):
-    """Projects centred features on their top `dim` principal axes and scales each axis to unit
-    variance (faiss' PCAMatrix with eigen_power −0.5, as DeepCluster). [N, D] → [N, min(dim, D)]."""
-    x = np.asarray(features, np.float64)
-    x = x - x.mean(axis=0)
-    eigenvalues, eigenvectors = np.linalg.eigh(x.T @ x / len(x))  # ascending
-    top = np.argsort(eigenvalues)[::-1][: min(dim, x.shape[1])]
-    return (x @ eigenvectors[:, top] / np.sqrt(eigenvalues[top] + eps)).astype(np.float32)
-
-
-def clustering_features(encoder, dataset, num_examples, pca_dim):
-    """DeepCluster's input to k-means: the encoder's features of the whole un-augmented training
-    set (in source order), PCA-whitened to `pca_dim` and L2-normalised.
-
-    Returns:
-      (features float32 [N, min(pca_dim, D)], labels [N], −1 where unknown).
-    """
-    features, labels = evaluation.extract_features(encoder, dataset)
-    if len(features) != num_examples:
-        raise ValueError(f"got features of {len(features)} images for {num_examples}")
-    return tf.math.l2_normalize(pca_whiten(features, pca_dim), axis=1), labels
-
-
-def cluster_weights(assignments, num_clusters):
-    """Per-sample weights N / (k·|c_i|): each non-empty cluster's samples sum to N/k."""
-    assignments = np.asarray(assignments)
-    sizes = np.bincount(assignments, minlength=num_clusters)
-    return (len(assignments) / (num_clusters * sizes[assignments])).astype(np.float32)
-
-
-def nmi(a, b):
-    """I(A;B) / sqrt(H(A)·H(B)) of two labelings."""
-    return float(normalized_mutual_info_score(a, b, average_method="geometric"))
 
 
 @register_method("deepcluster")
 class DeepCluster(SelfSupervisedModel):
     """DeepCluster: cross-entropy of a k-way classifier on pseudo-labels from k-means.
 
-    The pseudo-label and weight of every training image are non-trainable weights [N] indexed
-    by the image's position in the training source (`data["index"]`), so they are checkpointed
+    The pseudo-label and weight of every training image are `ops.ExampleMemory` rows indexed by
+    the image's position in the training source (`data["index"]`), so they are checkpointed
     with the model. `recluster` replaces them; a `PseudoLabelCallback` calls it during `fit`.
 
     Args:
@@ -73,6 +42,14 @@ class DeepCluster(SelfSupervisedModel):
     """
 
     metric_names = ("cluster_acc",)
+    options = (
+        "num_clusters",
+        "num_examples",
+        "pca_dim",
+        "kmeans_iterations",
+        "recluster_every_steps",
+        "seed",
+    )
 
     def __init__(
         self,
@@ -93,42 +70,22 @@ class DeepCluster(SelfSupervisedModel):
         self.recluster_every_steps = recluster_every_steps
         self.seed = seed
         self.classifier = keras.layers.Dense(num_clusters, name="cluster_classifier")
-        self.pseudo_labels = self.add_weight(
-            shape=(num_examples,), initializer="zeros", dtype="int32", trainable=False,
-            name="pseudo_labels",
-        )
-        self.sample_weights = self.add_weight(
-            shape=(num_examples,), initializer="ones", trainable=False, name="sample_weights"
-        )
+        self.pseudo_labels = ops.ExampleMemory(num_examples, dtype="int32", name="pseudo_labels")
+        self.sample_weights = ops.ExampleMemory(num_examples, initializer="ones", name="sample_weights")
 
     @classmethod
-    def from_task_config(cls, task_config):
-        return cls(
-            build_encoder(task_config.model.backbone),
-            num_clusters=task_config.num_clusters,
-            num_examples=task_config.num_examples,
-            pca_dim=task_config.pca_dim,
-            kmeans_iterations=task_config.kmeans_iterations,
-            recluster_every_steps=task_config.recluster_every_steps,
-            name="deepcluster",
-        )
-
-    def compute_pretext_loss(self, views, training, indices=None):
-        """Weighted cross-entropy on the pseudo-labels of the images at `indices` (label 0 and
-        weight 1 when None, which only builds the variables)."""
-        images = views[0]
-        if indices is None:
-            labels = tf.zeros([tf.shape(images)[0]], tf.int32)
-            weights = None
-        else:
-            labels = tf.gather(self.pseudo_labels, indices)
-            weights = tf.gather(self.sample_weights, indices)
-        logits = self.classifier(self.encoder(images, training=training))
-        loss, accuracy = losses.pseudo_label_cross_entropy(labels, logits, weights)
-        return loss, {"cluster_acc": accuracy}
+    def components_from_config(cls, task_config):
+        return {**clustering_components(task_config), "seed": 0}
 
     def compute_batch_loss(self, data, training):
-        return self.compute_pretext_loss(list(data["views"]), training, indices=data["index"])
+        """Cross-entropy on the pseudo-labels of the batch's images, each weighted so that every
+        cluster carries the same total weight per epoch."""
+        indices = data["index"]
+        logits = self.classifier(self.encoder(data["views"][0], training=training))
+        loss, accuracy = losses.pseudo_label_cross_entropy(
+            self.pseudo_labels.lookup(indices), logits, self.sample_weights.lookup(indices)
+        )
+        return loss, {"cluster_acc": accuracy}
 
     def cluster_logits(self, features):
         """The classifier trained on the latest k-means clusters predicts an image's cluster."""
@@ -167,14 +124,4 @@ class DeepCluster(SelfSupervisedModel):
         bias.assign(tf.zeros_like(bias))
 
     def training_callbacks(self, train_images_fn, steps_per_epoch):
-        """Reclusters before every `recluster_every_steps`-th step (step 0 included); the
-        clustering before step s is seeded with seed + s."""
-        every = self.recluster_every_steps or steps_per_epoch
-        return [
-            PseudoLabelCallback(
-                train_images_fn,
-                schedule=lambda step: step % every == 0,
-                update=lambda dataset, step: self.recluster(dataset, seed=self.seed + step),
-                name="reclustered",
-            )
-        ]
+        return [reclustering_callback(self, train_images_fn, steps_per_epoch)]

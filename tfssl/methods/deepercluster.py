@@ -18,11 +18,17 @@ import numpy as np
 import tensorflow as tf
 
 from tfssl import losses, ops
+from tfssl.data import inputs
+from tfssl.data.rotation import NUM_ROTATIONS, rotate_batch
+from tfssl.evaluation import nmi
 from tfssl.methods.base import SelfSupervisedModel
-from tfssl.methods.deepcluster import DeepCluster, cluster_weights, clustering_features, nmi
+from tfssl.methods.pseudo_labels import (
+    cluster_weights,
+    clustering_components,
+    clustering_features,
+    reclustering_callback,
+)
 from tfssl.methods.registry import register_method
-from tfssl.methods.rotnet import NUM_ROTATIONS, rotate_batch
-from tfssl.methods.simclr import build_encoder
 from tfssl.ops import distributed
 
 # DeepCluster's initialisation of a classifier for new cluster ids.
@@ -83,8 +89,8 @@ class SubClassHeads(keras.layers.Layer):
 class DeeperCluster(SelfSupervisedModel):
     """DeeperCluster: super-class (rotation × super-cluster) and sub-class cross-entropies.
 
-    Pseudo-labels (super-cluster, sub-cluster) and per-image weights are non-trainable weights
-    [N] indexed by `data["index"]`, checkpointed with the model; `recluster` replaces them.
+    Pseudo-labels (super-cluster, sub-cluster) and per-image weights are `ops.ExampleMemory`
+    rows indexed by `data["index"]`, checkpointed with the model; `recluster` replaces them.
 
     Args:
       encoder: a Keras model from images [N, H, W, 3] to features [N, D].
@@ -95,6 +101,15 @@ class DeeperCluster(SelfSupervisedModel):
     """
 
     metric_names = ("super_acc", "sub_acc", "owned_fraction")
+    options = (
+        "num_super_clusters",
+        "num_sub_clusters",
+        "num_examples",
+        "pca_dim",
+        "kmeans_iterations",
+        "recluster_every_steps",
+        "seed",
+    )
 
     def __init__(
         self,
@@ -123,44 +138,27 @@ class DeeperCluster(SelfSupervisedModel):
         )
         self.sub_classifiers = SubClassHeads(num_super_classes, num_sub_clusters, name="sub_classifiers")
         # Until the first clustering, super-clusters i mod m: every replica's stream is non-empty.
-        self.super_clusters = self.add_weight(
-            shape=(num_examples,), dtype="int32", trainable=False, name="super_clusters",
+        self.super_clusters = ops.ExampleMemory(
+            num_examples,
+            dtype="int32",
             initializer=lambda shape, dtype: tf.range(shape[0], dtype=dtype) % num_super_clusters,
+            name="super_clusters",
         )
-        self.sub_clusters = self.add_weight(
-            shape=(num_examples,), initializer="zeros", dtype="int32", trainable=False,
-            name="sub_clusters",
-        )
-        self.sample_weights = self.add_weight(
-            shape=(num_examples,), initializer="ones", trainable=False, name="sample_weights"
-        )
+        self.sub_clusters = ops.ExampleMemory(num_examples, dtype="int32", name="sub_clusters")
+        self.sample_weights = ops.ExampleMemory(num_examples, initializer="ones", name="sample_weights")
 
     @classmethod
-    def from_task_config(cls, task_config):
-        return cls(
-            build_encoder(task_config.model.backbone),
-            num_super_clusters=task_config.num_super_clusters,
-            num_sub_clusters=task_config.num_sub_clusters,
-            num_examples=task_config.num_examples,
-            pca_dim=task_config.pca_dim,
-            kmeans_iterations=task_config.kmeans_iterations,
-            recluster_every_steps=task_config.recluster_every_steps,
-            name="deepercluster",
-        )
+    def components_from_config(cls, task_config):
+        return {**clustering_components(task_config), "seed": 0}
 
-    def compute_pretext_loss(self, views, training, indices=None):
+    def compute_batch_loss(self, data, training):
         """Super-class CE over all rotated rows + sub-class CE over the rows whose super-class
-        this replica owns, both weighted per image and averaged over the global 4B rows (cluster
-        0 and weight 1 when `indices` is None, which only builds the variables)."""
-        rotated, rotations = rotate_batch(views[0])  # [4b, S, S, 3], [4b] rotation-major
-        if indices is None:
-            super_clusters = sub_clusters = tf.zeros_like(rotations)
-            weights = tf.ones(tf.shape(rotations), tf.float32)
-        else:
-            indices = tf.tile(indices, [NUM_ROTATIONS])  # [4b], rows line up with `rotated`
-            super_clusters = tf.gather(self.super_clusters, indices)
-            sub_clusters = tf.gather(self.sub_clusters, indices)
-            weights = tf.gather(self.sample_weights, indices)
+        this replica owns, both weighted per image and averaged over the global 4B rows."""
+        rotated, rotations = rotate_batch(data["views"][0])  # [4b, S, S, 3], [4b] rotation-major
+        indices = tf.tile(data["index"], [NUM_ROTATIONS])  # [4b], rows line up with `rotated`
+        super_clusters = self.super_clusters.lookup(indices)
+        sub_clusters = self.sub_clusters.lookup(indices)
+        weights = self.sample_weights.lookup(indices)
         super_classes = rotations * self.num_super_clusters + super_clusters  # [4b]
         features = self.encoder(rotated, training=training)
         owned = owned_super_classes(
@@ -172,13 +170,20 @@ class DeeperCluster(SelfSupervisedModel):
         )
         owned_weights = weights * tf.cast(mask, weights.dtype)
         sub_loss, sub_acc = losses.pseudo_label_cross_entropy(sub_clusters, sub_logits, owned_weights)
-        owned_fraction = distributed.all_reduce_mean(tf.reduce_mean(tf.cast(mask, tf.float32)))
+        owned_fraction = distributed.global_mean(tf.cast(mask, tf.float32))
         return super_loss + sub_loss, {
             "super_acc": super_acc, "sub_acc": sub_acc, "owned_fraction": owned_fraction,
         }
 
-    def compute_batch_loss(self, data, training):
-        return self.compute_pretext_loss(list(data["views"]), training, indices=data["index"])
+    def build_inputs(self, data_config, seed):
+        """The multi-view stream, each replica's share filtered by `replica_data_filters`."""
+        source, _ = inputs.build_source(data_config, with_index=True)
+
+        def input_fn(input_context):
+            filters = self.replica_data_filters(input_context.num_replicas_in_sync)
+            return inputs.train_input_fn(source, data_config, seed, filters)(input_context)
+
+        return input_fn
 
     def replica_data_filters(self, num_replicas):
         """Replica r trains on the images whose super-cluster s has s mod R = r. The filters read
@@ -195,7 +200,7 @@ class DeeperCluster(SelfSupervisedModel):
 
         def owned_by(replica):
             def keep(example):
-                return tf.equal(tf.gather(self.super_clusters, example["index"]) % num_replicas, replica)
+                return tf.equal(self.super_clusters.lookup(example["index"]) % num_replicas, replica)
 
             return keep
 
@@ -246,5 +251,7 @@ class DeeperCluster(SelfSupervisedModel):
         for variable in (self.super_classifier.bias, self.sub_classifiers.bias):
             variable.assign(tf.zeros_like(variable))
 
-    # Reclustering every `recluster_every_steps` steps (default: every epoch), as DeepCluster.
-    training_callbacks = DeepCluster.training_callbacks
+    def training_callbacks(self, train_images_fn, steps_per_epoch):
+        """Reclustering every `recluster_every_steps` steps (default: every epoch), as
+        DeepCluster."""
+        return [reclustering_callback(self, train_images_fn, steps_per_epoch)]

@@ -5,10 +5,9 @@ import tensorflow as tf
 
 from tfssl import losses, models, ops
 from tfssl.methods.base import SelfSupervisedModel, forward_views
+from tfssl.methods.builders import build_encoder
 from tfssl.methods.collapse import embedding_std, softmax_entropy
-from tfssl.methods.moco import momentum_pairs
 from tfssl.methods.registry import register_method
-from tfssl.methods.simclr import build_encoder
 from tfssl.ops import distributed
 
 
@@ -32,21 +31,32 @@ class DINO(SelfSupervisedModel):
 
     Args:
       encoder, head: the student backbone and DINO head.
-      teacher_encoder, teacher_head: the same architectures; set to copies of the student when
-        built, then updated only by `after_update`'s EMA (their variables are not trainable; BN
-        layers, if any, normalise with batch statistics as in DINO's ResNet teacher).
+      teacher_encoder, teacher_head: the same architectures, an `ops.EMATeacher` of the student
+        (BN layers, if any, normalise with batch statistics as in DINO's ResNet teacher).
       num_global_views: the first views of each batch are global crops; only they reach the
         teacher.
       student_temp, teacher_temp, warmup_teacher_temp, warmup_teacher_temp_steps: softmax
         temperatures; the teacher's rises linearly from `warmup_teacher_temp` to `teacher_temp`.
       center_momentum: momentum of the centre subtracted from teacher outputs.
-      base_momentum: τ_base of the teacher's EMA; τ follows `ops.cosine_momentum` to 1 over the
+      base_momentum: τ_base of the teacher's EMA; τ follows the cosine schedule to 1 over the
         run's `total_steps` (set by the trainer).
       clip_grad: each variable's gradient (of the global batch) is clipped to this norm; 0: off.
       freeze_last_layer_steps: the head's last layer gets zero gradients for these first steps.
     """
 
     metric_names = ("embedding_std", "teacher_entropy", "teacher_temp", "momentum")
+    components = ("encoder", "head", "teacher_encoder", "teacher_head")
+    options = (
+        "num_global_views",
+        "student_temp",
+        "teacher_temp",
+        "warmup_teacher_temp",
+        "warmup_teacher_temp_steps",
+        "center_momentum",
+        "base_momentum",
+        "clip_grad",
+        "freeze_last_layer_steps",
+    )
 
     def __init__(
         self,
@@ -78,9 +88,9 @@ class DINO(SelfSupervisedModel):
         self.base_momentum = base_momentum
         self.clip_grad = clip_grad
         self.freeze_last_layer_steps = freeze_last_layer_steps
-        self._pairs = momentum_pairs([teacher_encoder, teacher_head], [encoder, head])
-        for target in teacher_encoder.weights + teacher_head.weights:
-            target.trainable = False
+        self.teacher = self.add_teacher(
+            ops.EMATeacher([encoder, head], [teacher_encoder, teacher_head], base_momentum, "cosine")
+        )
         self.center = self.add_weight(
             shape=(1, head.output_shape[-1]),
             initializer="zeros",
@@ -90,37 +100,19 @@ class DINO(SelfSupervisedModel):
         )
 
     @classmethod
-    def from_task_config(cls, task_config):
+    def components_from_config(cls, task_config):
         backbone_config = task_config.model.backbone
         encoder, teacher_encoder = build_encoder(backbone_config), build_encoder(backbone_config)
         feature_dim = encoder.output_shape[-1]
-        return cls(
-            encoder,
-            build_dino_head(feature_dim, task_config.head, backbone_config, name="dino_head"),
-            teacher_encoder,
-            build_dino_head(feature_dim, task_config.head, backbone_config, name="teacher_head"),
-            num_global_views=task_config.train_data.views.num_global,
-            student_temp=task_config.student_temp,
-            teacher_temp=task_config.teacher_temp,
-            warmup_teacher_temp=task_config.warmup_teacher_temp,
-            warmup_teacher_temp_steps=task_config.warmup_teacher_temp_steps,
-            center_momentum=task_config.center_momentum,
-            base_momentum=task_config.base_momentum,
-            clip_grad=task_config.clip_grad,
-            freeze_last_layer_steps=task_config.freeze_last_layer_steps,
-            name="dino",
-        )
-
-    def build_for_views(self, view_sizes, batch_size=2):
-        """Builds every variable, then starts the teacher as a copy of the student."""
-        super().build_for_views(view_sizes, batch_size)
-        for target, online in self._pairs:
-            target.assign(online)
-
-    def _step(self):
-        """The optimizer step about to be applied (0 before compile)."""
-        optimizer = getattr(self, "optimizer", None)
-        return 0 if optimizer is None else optimizer.iterations
+        return {
+            "encoder": encoder,
+            "head": build_dino_head(feature_dim, task_config.head, backbone_config, "dino_head"),
+            "teacher_encoder": teacher_encoder,
+            "teacher_head": build_dino_head(
+                feature_dim, task_config.head, backbone_config, "teacher_head"
+            ),
+            "num_global_views": task_config.train_data.views.num_global,
+        }
 
     def teacher_temperature(self, step):
         """Linear warm-up from `warmup_teacher_temp` to `teacher_temp`, then constant."""
@@ -128,10 +120,6 @@ class DINO(SelfSupervisedModel):
             tf.cast(step, tf.float32) / float(max(self.warmup_teacher_temp_steps, 1)), 1.0
         )
         return self.warmup_teacher_temp + (self.teacher_temp - self.warmup_teacher_temp) * progress
-
-    def momentum(self, step):
-        """τ of the EMA after optimizer step `step` (0-based): τ_base first, 1 at the last step."""
-        return ops.cosine_momentum(step, max(self.total_steps - 1, 1), self.base_momentum)
 
     def compute_pretext_loss(self, views, training):
         global_views = views[: self.num_global_views]
@@ -144,14 +132,14 @@ class DINO(SelfSupervisedModel):
             ),
         )
         teacher_out = [tf.stop_gradient(t) for t in teacher_out]
-        teacher_temp = self.teacher_temperature(self._step())
+        teacher_temp = self.teacher_temperature(self.step)
         loss = losses.dino(teacher_out, student_out, self.center, teacher_temp, self.student_temp)
         centred = tf.concat(teacher_out, axis=0) - tf.cast(self.center, teacher_out[0].dtype)
         logs = {
             "embedding_std": embedding_std(features[0]),
             "teacher_entropy": softmax_entropy(centred / tf.cast(teacher_temp, centred.dtype)),
             "teacher_temp": teacher_temp,
-            "momentum": self.momentum(self._step()),
+            "momentum": self.teacher.momentum(self.step, self.total_steps),
         }
         if training:
             self.center.assign(losses.dino_center(self.center, teacher_out, self.center_momentum))
@@ -169,15 +157,10 @@ class DINO(SelfSupervisedModel):
             summed = distributed.all_reduce_sum(gradients)
             gradients = [tf.clip_by_norm(g, self.clip_grad) / replicas for g in summed]
         if self.freeze_last_layer_steps:
-            frozen = self._step() < self.freeze_last_layer_steps
+            frozen = self.step < self.freeze_last_layer_steps
             last_layer = self.head.get_layer("last").trainable_weights
             gradients = [
                 tf.where(frozen, tf.zeros_like(g), g) if any(v is w for w in last_layer) else g
                 for g, v in zip(gradients, variables)
             ]
         return gradients
-
-    def after_update(self):
-        targets, online = zip(*self._pairs)
-        # The optimizer has just counted the step it applied: that step is iterations − 1.
-        ops.ema_update(targets, online, self.momentum(self.optimizer.iterations - 1))

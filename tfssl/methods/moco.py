@@ -7,9 +7,9 @@ import tensorflow as tf
 
 from tfssl import losses, ops
 from tfssl.methods.base import SelfSupervisedModel
+from tfssl.methods.builders import build_encoder_and_head
 from tfssl.methods.collapse import embedding_std
 from tfssl.methods.registry import register_method
-from tfssl.methods.simclr import build_encoder_and_head
 
 # Seed of the queue's random initial keys; the shuffle seed also mixes in the optimizer step.
 _SEED = 0
@@ -21,28 +21,15 @@ def random_unit_rows(seed=_SEED):
     return lambda shape, dtype=None: tf.math.l2_normalize(normal(shape, dtype), axis=-1)
 
 
-def momentum_pairs(target_models, online_models):
-    """(target, online) variables of models of the same architecture, for every online trainable
-    variable; BN moving statistics are left to each model (as in MoCo)."""
-    pairs = []
-    for target, online in zip(target_models, online_models):
-        if len(target.weights) != len(online.weights):
-            raise ValueError(f"{target.name} and {online.name} differ in architecture")
-        pairs += [(t, o) for t, o in zip(target.weights, online.weights) if o.trainable]
-    return pairs
-
-
-@register_method("mocov2")
-@register_method("mocov1")
+@register_method("mocov1", "mocov2")
 class MoCo(SelfSupervisedModel):
     """MoCo: query q = g(f(x₁)), key k = g_k(f_k(x₂)) from the momentum encoder with shuffling BN,
     InfoNCE of q against k and the queue, then the global batch of keys is enqueued.
 
     Args:
       encoder, projection_head: the query encoder f and head g.
-      key_encoder, key_head: the same architectures; set to copies of f and g when built and
-        then updated only by `after_update`'s EMA (their variables are not trainable, but their
-        BN layers normalise with batch statistics).
+      key_encoder, key_head: the same architectures, an `ops.EMATeacher` of f and g (constant
+        momentum).
       queue_size: K, the number of negative keys.
       temperature: InfoNCE temperature T.
       momentum: m of the key encoder's EMA.
@@ -53,6 +40,8 @@ class MoCo(SelfSupervisedModel):
     """
 
     metric_names = ("contrastive_acc", "embedding_std")
+    components = ("encoder", "projection_head", "key_encoder", "key_head")
+    options = ("queue_size", "temperature", "momentum", "shuffle_bn_splits", "symmetric")
 
     def __init__(
         self,
@@ -71,43 +60,31 @@ class MoCo(SelfSupervisedModel):
         self.projection_head = projection_head
         self.key_encoder = key_encoder
         self.key_head = key_head
+        self.queue_size = queue_size
         self.temperature = temperature
         self.momentum = momentum
         self.shuffle_bn_splits = shuffle_bn_splits
         self.symmetric = symmetric
-        self._pairs = momentum_pairs([key_encoder, key_head], [encoder, projection_head])
-        for target in key_encoder.weights + key_head.weights:
-            target.trainable = False
+        self.build_batch_size = max(self.build_batch_size, shuffle_bn_splits)
+        self.teacher = self.add_teacher(
+            ops.EMATeacher([encoder, projection_head], [key_encoder, key_head], momentum)
+        )
         dim = projection_head.output_shape[-1]
         self.queue = ops.FeatureQueue(queue_size, dim, initializer=random_unit_rows(), name="queue")
 
     @classmethod
-    def from_task_config(cls, task_config):
+    def components_from_config(cls, task_config):
         encoder, head = build_encoder_and_head(task_config.model)
         key_encoder, key_head = build_encoder_and_head(task_config.model)
-        return cls(
-            encoder,
-            head,
-            key_encoder,
-            key_head,
-            queue_size=task_config.queue_size,
-            temperature=task_config.temperature,
-            momentum=task_config.momentum,
-            shuffle_bn_splits=task_config.shuffle_bn_splits,
-            symmetric=task_config.symmetric,
-            name=task_config.method,
-        )
-
-    def build_for_views(self, view_sizes, batch_size=2):
-        """Builds every variable, then starts the key encoder as a copy of the query encoder."""
-        super().build_for_views(view_sizes, batch_size=max(batch_size, self.shuffle_bn_splits))
-        for target, online in self._pairs:
-            target.assign(online)
+        return {
+            "encoder": encoder,
+            "projection_head": head,
+            "key_encoder": key_encoder,
+            "key_head": key_head,
+        }
 
     def _shuffle_seed(self):
-        optimizer = getattr(self, "optimizer", None)
-        step = 0 if optimizer is None else optimizer.iterations
-        return tf.stack([tf.constant(_SEED, tf.int64), tf.cast(step, tf.int64)])
+        return tf.stack([tf.constant(_SEED, tf.int64), tf.cast(self.step, tf.int64)])
 
     def _query(self, images, training):
         return ops.split_forward(
@@ -142,7 +119,3 @@ class MoCo(SelfSupervisedModel):
         if training:
             self.queue.enqueue(keys)
         return loss, {"contrastive_acc": accuracy, "embedding_std": embedding_std(q)}
-
-    def after_update(self):
-        targets, online = zip(*self._pairs)
-        ops.ema_update(targets, online, self.momentum)

@@ -1,9 +1,55 @@
-"""The callback of the methods that train on pseudo-labels of the whole training set
-(DeepCluster's k-means clusters, SeLa's Sinkhorn-Knopp labels): the labels are recomputed from
+"""Shared pieces of the methods that train on pseudo-labels of the whole training set
+(DeepCluster's and DeeperCluster's k-means clusters, SeLa's Sinkhorn-Knopp labels): the features
+they cluster, the per-sample cluster weights, and the callback that recomputes the labels from
 the current features between optimizer steps, eagerly and outside `tf.function`."""
 
 import keras
+import numpy as np
+import tensorflow as tf
 from absl import logging
+
+from tfssl import evaluation
+from tfssl.data import inputs
+from tfssl.methods.builders import build_encoder
+
+
+def pca_whiten(features, dim, eps=1e-5):
+    """Projects centred features on their top `dim` principal axes and scales each axis to unit
+    variance (faiss' PCAMatrix with eigen_power −0.5, as DeepCluster). [N, D] → [N, min(dim, D)]."""
+    x = np.asarray(features, np.float64)
+    x = x - x.mean(axis=0)
+    eigenvalues, eigenvectors = np.linalg.eigh(x.T @ x / len(x))  # ascending
+    top = np.argsort(eigenvalues)[::-1][: min(dim, x.shape[1])]
+    return (x @ eigenvectors[:, top] / np.sqrt(eigenvalues[top] + eps)).astype(np.float32)
+
+
+def clustering_features(encoder, dataset, num_examples, pca_dim):
+    """DeepCluster's input to k-means: the encoder's features of the whole un-augmented training
+    set (in source order), PCA-whitened to `pca_dim` and L2-normalised.
+
+    Returns:
+      (features float32 [N, min(pca_dim, D)], labels [N], −1 where unknown).
+    """
+    features, labels = evaluation.extract_features(encoder, dataset)
+    if len(features) != num_examples:
+        raise ValueError(f"got features of {len(features)} images for {num_examples}")
+    return tf.math.l2_normalize(pca_whiten(features, pca_dim), axis=1), labels
+
+
+def cluster_weights(assignments, num_clusters):
+    """Per-sample weights N / (k·|c_i|): each non-empty cluster's samples sum to N/k."""
+    assignments = np.asarray(assignments)
+    sizes = np.bincount(assignments, minlength=num_clusters)
+    return (len(assignments) / (num_clusters * sizes[assignments])).astype(np.float32)
+
+
+def clustering_components(task_config):
+    """The encoder and the training-set size N of the methods that cluster the whole training
+    set (DeepCluster, DeeperCluster)."""
+    return {
+        "encoder": build_encoder(task_config.model.backbone),
+        "num_examples": inputs.source_size(task_config.train_data),
+    }
 
 
 class PseudoLabelCallback(keras.callbacks.Callback):
@@ -38,3 +84,16 @@ class PseudoLabelCallback(keras.callbacks.Callback):
         logging.info(
             "step %d %s: %s", step, self.name, " ".join(f"{k}={v:.4g}" for k, v in stats.items())
         )
+
+
+def reclustering_callback(model, train_images_fn, steps_per_epoch):
+    """DeepCluster's schedule: `model.recluster` before every `model.recluster_every_steps`-th
+    step (every epoch when 0; step 0 included), the clustering before step s seeded with
+    `model.seed` + s."""
+    every = model.recluster_every_steps or steps_per_epoch
+    return PseudoLabelCallback(
+        train_images_fn,
+        schedule=lambda step: step % every == 0,
+        update=lambda dataset, step: model.recluster(dataset, seed=model.seed + step),
+        name="reclustered",
+    )

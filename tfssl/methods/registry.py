@@ -1,16 +1,20 @@
 """Method registry: a method name → the Keras model class that trains it."""
 
+import keras
+
 _METHODS = {}
 
 
-def register_method(name):
-    """Class decorator registering a `SelfSupervisedModel` subclass with a `from_task_config`."""
+def register_method(*names):
+    """Class decorator registering a `SelfSupervisedModel` subclass under each of `names`, and
+    as a Keras serializable, so that a `.keras` file of the whole model reloads."""
 
     def decorator(cls):
-        if name in _METHODS:
-            raise ValueError(f"method '{name}' is registered twice")
-        _METHODS[name] = cls
-        return cls
+        for name in names:
+            if name in _METHODS:
+                raise ValueError(f"method '{name}' is registered twice")
+            _METHODS[name] = cls
+        return keras.saving.register_keras_serializable(package="tfssl")(cls)
 
     return decorator
 

@@ -14,10 +14,11 @@ import numpy as np
 import tensorflow as tf
 
 from tfssl import evaluation, losses, ops
+from tfssl.data import inputs
 from tfssl.methods.base import SelfSupervisedModel
+from tfssl.methods.builders import build_encoder
 from tfssl.methods.pseudo_labels import PseudoLabelCallback
 from tfssl.methods.registry import register_method
-from tfssl.methods.simclr import build_encoder
 
 
 def label_update_steps(total_steps, steps_per_epoch, num_updates):
@@ -88,8 +89,9 @@ class SeLa(SelfSupervisedModel):
     """SeLa: `num_heads` linear heads of K outputs on the encoder, each trained with cross-entropy
     on its own pseudo-labels of the training images.
 
-    The labels are a non-trainable int32 weight [num_heads, N] indexed by the image's position in
-    the training source (`data["index"]`), so they are checkpointed with the model. They start as
+    The labels are an int32 `ops.ExampleMemory` of rows [num_heads], one per image, indexed by
+    the image's position in the training source (`data["index"]`), so they are checkpointed
+    with the model. They start as
     a random equipartition; `relabel` replaces them, and a `PseudoLabelCallback` calls it during
     `fit` on the `label_update_steps` schedule. Unlike DeepCluster the heads are kept: the new
     labels are derived from their predictions, so label ids keep their meaning.
@@ -109,6 +111,16 @@ class SeLa(SelfSupervisedModel):
     """
 
     metric_names = ("label_acc",)
+    options = (
+        "num_clusters",
+        "num_examples",
+        "num_heads",
+        "lam",
+        "sinkhorn_iterations",
+        "sinkhorn_tolerance",
+        "num_label_updates",
+        "seed",
+    )
 
     def __init__(
         self,
@@ -131,50 +143,38 @@ class SeLa(SelfSupervisedModel):
         self.sinkhorn_iterations = sinkhorn_iterations
         self.sinkhorn_tolerance = sinkhorn_tolerance
         self.num_label_updates = num_label_updates
+        self.seed = seed
         self.heads = keras.layers.EinsumDense(
             "bd,dhk->bhk", output_shape=(num_heads, num_clusters), bias_axes="hk", name="heads"
         )
-        initial = random_equipartition(num_heads, num_examples, num_clusters, seed)
-        self.pseudo_labels = self.add_weight(
-            shape=(num_heads, num_examples),
-            initializer=lambda shape, dtype: tf.constant(initial, dtype=dtype),
+        initial = random_equipartition(num_heads, num_examples, num_clusters, seed).T  # [N, H]
+        self.pseudo_labels = ops.ExampleMemory(
+            num_examples,
+            row_shape=(num_heads,),
             dtype="int32",
-            trainable=False,
+            initializer=lambda shape, dtype: tf.constant(initial, dtype=dtype),
             name="pseudo_labels",
         )
 
     @classmethod
-    def from_task_config(cls, task_config):
-        return cls(
-            build_encoder(task_config.model.backbone),
-            num_clusters=task_config.num_clusters,
-            num_examples=task_config.num_examples,
-            num_heads=task_config.num_heads,
-            lam=task_config.lam,
-            sinkhorn_iterations=task_config.sinkhorn_iterations,
-            sinkhorn_tolerance=task_config.sinkhorn_tolerance,
-            num_label_updates=task_config.num_label_updates,
-            name="sela",
-        )
+    def components_from_config(cls, task_config):
+        return {
+            "encoder": build_encoder(task_config.model.backbone),
+            "num_examples": inputs.source_size(task_config.train_data),
+            "seed": 0,
+        }
 
-    def compute_pretext_loss(self, views, training, indices=None):
-        """Cross-entropy averaged over the heads and the global batch, on the labels of the images
-        at `indices` (label 0 when None, which only builds the variables)."""
-        images = views[0]
-        logits = self.heads(self.encoder(images, training=training))  # [b, H, K]
-        if indices is None:
-            labels = tf.zeros(tf.shape(logits)[:2], tf.int32)
-        else:
-            labels = tf.transpose(tf.gather(self.pseudo_labels, indices, axis=1))  # [b, H]
+    def compute_batch_loss(self, data, training):
+        """Cross-entropy averaged over the heads and the global batch, on the labels of the
+        batch's images."""
+        logits = self.heads(self.encoder(data["views"][0], training=training))  # [b, H, K]
+        labels = self.pseudo_labels.lookup(data["index"])  # [b, H]
         # Every head has b rows, so the mean over the b·H rows is the mean over heads of each
         # head's mean cross-entropy.
         loss, accuracy = losses.pseudo_label_cross_entropy(
             tf.reshape(labels, [-1]), tf.reshape(logits, [-1, self.num_clusters])
         )
         return loss, {"label_acc": accuracy}
-
-    def compute_batch_loss(self, data, training):
-        return self.compute_pretext_loss(list(data["views"]), training, indices=data["index"])
 
     def head_logits(self, features, head):
         """Logits [N, K] of head `head` on encoder features [N, D] (one head at a time, so a label
@@ -219,8 +219,8 @@ class SeLa(SelfSupervisedModel):
         if len(features) != self.num_examples:
             raise ValueError(f"got features of {len(features)} images for {self.num_examples}")
         labels, mass_errors = self.assign_labels(features)
-        previous = self.pseudo_labels.numpy()
-        self.pseudo_labels.assign(labels)
+        previous = self.pseudo_labels.numpy().T  # [num_heads, N]
+        self.pseudo_labels.assign(labels.T)
         sizes = np.stack([np.bincount(head, minlength=self.num_clusters) for head in labels])
         stats = {
             "nmi_previous": float(

@@ -7,9 +7,9 @@ import tensorflow as tf
 from tfssl import models
 from tfssl.losses.swav import swapped_prediction, swav_codes
 from tfssl.methods.base import SelfSupervisedModel, forward_views
+from tfssl.methods.builders import build_encoder
 from tfssl.methods.collapse import embedding_std
 from tfssl.methods.registry import register_method
-from tfssl.methods.simclr import build_encoder
 from tfssl.ops import distributed
 from tfssl.ops.queue import FeatureQueue
 
@@ -43,11 +43,20 @@ class SwAV(SelfSupervisedModel):
       projection_head: a Keras model from [N, D] features to [N, d] projections.
       num_prototypes: K.
       num_high_res: the first views that get codes (SwAV: the 2 global crops).
-      hard_assignment: predict the one-hot argmax of each code instead of the soft code (one of
-        the SwAV authors' workarounds for a loss stuck at ln K).
     """
 
     metric_names = ("embedding_std",)
+    components = ("encoder", "projection_head")
+    options = (
+        "num_prototypes",
+        "num_high_res",
+        "temperature",
+        "epsilon",
+        "sinkhorn_iterations",
+        "freeze_prototypes_steps",
+        "queue_length",
+        "queue_start_step",
+    )
 
     def __init__(
         self,
@@ -61,18 +70,18 @@ class SwAV(SelfSupervisedModel):
         freeze_prototypes_steps=0,
         queue_length=0,
         queue_start_step=0,
-        hard_assignment=False,
         **kwargs,
     ):
         super().__init__(encoder, **kwargs)
         self.projection_head = projection_head
+        self.num_prototypes = num_prototypes
+        self.queue_length = queue_length
         self.num_high_res = num_high_res
         self.temperature = temperature
         self.epsilon = epsilon
         self.sinkhorn_iterations = sinkhorn_iterations
         self.freeze_prototypes_steps = freeze_prototypes_steps
         self.queue_start_step = queue_start_step
-        self.hard_assignment = hard_assignment
         dim = projection_head.output_shape[-1]
         self.prototypes = keras.layers.Dense(num_prototypes, use_bias=False, name="prototypes")
         self.prototypes.build((None, dim))  # kernel [d, K]: one column per prototype
@@ -82,26 +91,17 @@ class SwAV(SelfSupervisedModel):
         ] if queue_length else []
 
     @classmethod
-    def from_task_config(cls, task_config):
+    def components_from_config(cls, task_config):
         model_config = task_config.model
         encoder = build_encoder(model_config.backbone)
         head = swav_head(
             encoder.output_shape[-1], model_config.projection_head, model_config.backbone
         )
-        return cls(
-            encoder,
-            head,
-            num_prototypes=task_config.num_prototypes,
-            num_high_res=task_config.train_data.views.num_global,
-            temperature=task_config.temperature,
-            epsilon=task_config.epsilon,
-            sinkhorn_iterations=task_config.sinkhorn_iterations,
-            freeze_prototypes_steps=task_config.freeze_prototypes_steps,
-            queue_length=task_config.queue_length,
-            queue_start_step=task_config.queue_start_step,
-            hard_assignment=task_config.hard_assignment,
-            name="swav",
-        )
+        return {
+            "encoder": encoder,
+            "projection_head": head,
+            "num_high_res": task_config.train_data.views.num_global,
+        }
 
     def normalize_prototypes(self):
         """Projects every prototype (kernel column) back onto the unit sphere."""
@@ -110,7 +110,7 @@ class SwAV(SelfSupervisedModel):
 
     def _queue_in_use(self):
         full = tf.equal(self.queues[0].filled, self.queues[0].size)
-        return tf.logical_and(full, self.optimizer.iterations >= self.queue_start_step)
+        return tf.logical_and(full, self.step >= self.queue_start_step)
 
     def _queue_scores(self, queue):
         """This replica's share of the queue scored by the current prototypes: [q_r, K]; the
@@ -140,11 +140,6 @@ class SwAV(SelfSupervisedModel):
             ]
             for queue, z_v in zip(self.queues, z):
                 queue.enqueue(z_v)
-        if self.hard_assignment:
-            num_prototypes = tf.shape(codes[0])[-1]
-            codes = [
-                tf.one_hot(tf.argmax(q, axis=-1), num_prototypes, dtype=q.dtype) for q in codes
-            ]
         loss = swapped_prediction(codes, high, low, self.temperature)
         return loss, {"embedding_std": embedding_std(z[0])}
 
@@ -158,7 +153,7 @@ class SwAV(SelfSupervisedModel):
         the kernel uniformly, which `after_update`'s renormalisation undoes."""
         if not self.freeze_prototypes_steps:
             return gradients
-        frozen = self.optimizer.iterations < self.freeze_prototypes_steps
+        frozen = self.step < self.freeze_prototypes_steps
         kernel_path = self.prototypes.kernel.path
         return [
             tf.where(frozen, tf.zeros_like(g), g) if v.path == kernel_path else g

@@ -7,6 +7,7 @@ import tensorflow as tf
 from tfssl.models.heads import mlp
 
 
+@keras.saving.register_keras_serializable(package="tfssl")
 class WeightNormDense(keras.layers.Layer):
     """Bias-free Dense with weight normalisation (Salimans & Kingma): column k of the kernel is
     g_k · v_k / ‖v_k‖. With `norm_last_layer` the magnitudes g are fixed to 1 (DINO's default),

@@ -82,3 +82,22 @@ def global_offset(local_batch_size):
         return tf.constant(0, tf.int32)
     sizes = all_gather(tf.reshape(tf.cast(local_batch_size, tf.int32), [1]))  # [R]
     return tf.reduce_sum(sizes[: ctx.replica_id_in_sync_group])
+
+
+def global_sum(values):
+    """Sum over the rows of the global batch: each tensor of `values` (a tensor or a nested
+    structure of [b, ...] tensors) is summed over its local rows, and the sums of every replica
+    are added in one collective. Returns the same structure with axis 0 reduced away."""
+    local = tf.nest.map_structure(lambda v: tf.reduce_sum(v, axis=0), values)
+    return all_reduce_sum(local)
+
+
+def global_mean(values):
+    """Mean over the rows of the global batch of each [b, ...] tensor in `values`, the same
+    on every replica: local sums and the local row count travel in one collective, so replicas
+    with unequal batches still give the one-device mean (a mean of per-replica means would not).
+    """
+    flat = [tf.convert_to_tensor(v) for v in tf.nest.flatten(values)]
+    count = tf.cast(tf.shape(flat[0])[0], flat[0].dtype)
+    sums, total = all_reduce_sum(([tf.reduce_sum(v, axis=0) for v in flat], count))
+    return tf.nest.pack_sequence_as(values, [s / tf.cast(total, s.dtype) for s in sums])

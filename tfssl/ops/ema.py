@@ -1,4 +1,5 @@
-"""Exponential moving averages of weights: the momentum/target encoders of MoCo, BYOL and DINO."""
+"""Exponential moving averages of weights: the momentum/target networks of MoCo, BYOL, DINO and
+Mean Teacher."""
 
 import math
 
@@ -33,3 +34,54 @@ def cosine_momentum(step, total_steps, base_momentum=0.996, final_momentum=1.0):
     )
     cosine = (tf.cos(math.pi * progress) + 1.0) / 2.0
     return final_momentum - (final_momentum - base_momentum) * cosine
+
+
+MOMENTUM_SCHEDULES = ("constant", "cosine")
+
+
+class EMATeacher:
+    """Target networks that follow online networks of the same architecture by EMA.
+
+    The targets' variables are frozen (not trainable; their BN layers still normalise with batch
+    statistics when called in training mode, as in MoCo, BYOL and DINO), `copy_online` starts
+    them as copies of the online networks once every variable exists, and `update` moves them
+    after each optimizer step. BN moving statistics are left to each network.
+
+    Args:
+      online: Keras models trained by the optimizer.
+      targets: the same architectures, in the same order.
+      base_momentum: τ of the EMA (τ_base for the cosine schedule).
+      schedule: "constant" (MoCo) or "cosine": `cosine_momentum` from τ_base at the first step
+        to 1 at the last (BYOL, DINO).
+    """
+
+    def __init__(self, online, targets, base_momentum, schedule="constant"):
+        if schedule not in MOMENTUM_SCHEDULES:
+            raise ValueError(f"momentum schedule {schedule!r} is not one of {MOMENTUM_SCHEDULES}")
+        self.base_momentum = base_momentum
+        self.schedule = schedule
+        self.pairs = []  # (target, online) variables, one per online trainable variable
+        for target, source in zip(targets, online):
+            if len(target.weights) != len(source.weights):
+                raise ValueError(f"{target.name} and {source.name} differ in architecture")
+            self.pairs += [(t, o) for t, o in zip(target.weights, source.weights) if o.trainable]
+        for target in targets:
+            for variable in target.weights:
+                variable.trainable = False
+
+    def momentum(self, step, total_steps):
+        """τ of the update that follows optimizer step `step` (0-based) of a `total_steps` run:
+        under "cosine", τ_base at the first step and 1 at the last."""
+        if self.schedule == "constant":
+            return tf.constant(self.base_momentum, tf.float32)
+        return cosine_momentum(step, max(total_steps - 1, 1), self.base_momentum)
+
+    def copy_online(self):
+        """Sets every target variable to its online variable."""
+        for target, online in self.pairs:
+            target.assign(online)
+
+    def update(self, step, total_steps):
+        """target ← τ·target + (1 − τ)·online with τ = `momentum(step, total_steps)`."""
+        targets, online = zip(*self.pairs)
+        ema_update(targets, online, self.momentum(step, total_steps))
