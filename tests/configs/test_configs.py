@@ -71,20 +71,65 @@ def test_bad_values_are_rejected():
         configs.build_config("simclr_embedded", ["/nonexistent/missing.yaml"])
 
 
-def test_official_yaml_files_match_the_registry():
-    """Each official_configs/<method>/<name>.yaml is the full config of a registered experiment."""
-    found = 0
+def _official_files():
+    """(experiment name, path) of every official_configs/<method>/<setting>.yaml."""
     for root, _, files in os.walk(OFFICIAL_CONFIGS):
-        for file in files:
-            if not file.endswith(".yaml"):
-                continue
-            path = os.path.join(root, file)
-            with open(path) as f:
-                saved = yaml.safe_load(f)
-            name = f"{os.path.basename(root)}_{file[:-len('.yaml')]}"
-            assert saved == configs.get_experiment(name).as_dict(), path
-            found += 1
-    assert found >= len(configs.list_experiments())
+        for file in sorted(files):
+            if file.endswith(".yaml"):
+                yield f"{os.path.basename(root)}_{file[:-len('.yaml')]}", os.path.join(root, file)
+
+
+def test_official_yaml_files_build_their_registered_experiments():
+    """Each file, read over the defaults of its TaskConfig class, is the registered experiment;
+    and it is the file `write_official` writes today."""
+    names = []
+    for name, path in _official_files():
+        registered = configs.get_experiment(name).validate()
+        with open(path) as f:
+            saved = yaml.safe_load(f)
+        assert configs.merge(configs.default_config(saved["task"]["method"]), saved) == registered
+        assert configs.build_config(name, [path]) == registered, path
+        defaults = configs.default_config(registered.task.method)
+        assert saved == yaml.safe_load(configs.to_yaml(registered, defaults)), path
+        names.append(name)
+    assert sorted(names) == configs.list_experiments()
+
+
+def test_official_yaml_holds_only_what_the_experiment_sets():
+    with open(os.path.join(OFFICIAL_CONFIGS, "simclr", "embedded.yaml")) as f:
+        saved = yaml.safe_load(f)
+    assert saved["task"]["optimizer"] == {"type": "adamw", "weight_decay": 1e-4}
+    assert saved["task"]["learning_rate"] == {
+        "base_learning_rate": 0.002, "scaling": "none", "warmup_steps": 40
+    }
+    assert "eval_data" not in saved["task"]  # the embedded test split is the default
+    assert saved["trainer"] == {"train_steps": 400, "checkpoint_interval": 100, "log_interval": 20}
+    assert saved["runtime"] == {"inter_op_threads": 1}
+    with open(os.path.join(OFFICIAL_CONFIGS, "dino", "imagenet.yaml")) as f:
+        saved = yaml.safe_load(f)
+    assert set(saved["task"]["optimizer"]) == {"type", "weight_decay", "exclude_from_weight_decay"}
+    assert saved["task"]["eval_data"] == {
+        "source": "tfds", "tfds_name": "imagenet2012", "split": "validation", "image_size": 224
+    }
+
+
+def test_eval_data_has_no_training_fields():
+    with pytest.raises(ConfigError, match="unknown config key 'task.eval_data.shuffle_buffer'"):
+        configs.build_config("simclr_embedded", params_override="task.eval_data.shuffle_buffer=0")
+    config = configs.build_config("simclr_embedded", params_override="task.eval_data.split=train")
+    assert (config.task.eval_data.split, config.task.train_data.split) == ("train", "train")
+
+
+def test_choices_are_validated_against_the_registries():
+    with pytest.raises(ConfigError) as err:
+        configs.build_config("simclr_embedded", params_override="task.model.backbone.type=foo")
+    assert str(err.value) == (
+        "task.model.backbone.type='foo' is not one of "
+        "['resnet18', 'resnet34', 'resnet50', 'tiny', 'vit_small', 'vit_tiny']"
+    )
+    with pytest.raises(ConfigError, match=r"task.eval_data.source='hdf5' is not one of \['embedded', "
+                       r"'folder', 'tfds', 'tfrecord'\]"):
+        configs.build_config("simclr_embedded", params_override="task.eval_data.source=hdf5")
 
 
 def test_simclr_imagenet_is_the_paper_setting():
@@ -111,7 +156,22 @@ def test_imagenet_residual_init_follows_each_release(method, zero_init):
 
 
 def test_params_yaml_round_trip(tmp_path):
+    """params.yaml holds every field but the optimizer sub-configs its type does not choose."""
     config = configs.build_config("simclr_embedded", params_override="trainer.train_steps=3")
     configs.write_yaml(config, str(tmp_path / "params.yaml"))
-    restored = configs.load_model_dir_config(str(tmp_path))
+    with open(tmp_path / "params.yaml") as f:
+        saved = yaml.safe_load(f)
+    assert list(saved["task"]["optimizer"]) == [
+        "type", "weight_decay", "exclude_from_weight_decay", "adamw"
+    ]
+    assert saved["trainer"]["max_to_keep"] == 3  # defaults are kept
+    restored = configs.load_model_dir_config(str(tmp_path), params_override="runtime.seed=4")
+    assert restored.runtime.seed == 4
+    restored.runtime.seed = 0
     assert restored == config
+
+
+def test_params_yaml_of_an_unknown_method_is_an_error(tmp_path):
+    (tmp_path / "params.yaml").write_text("task: {method: simclrr}\n")
+    with pytest.raises(KeyError, match="names method 'simclrr'; known: barlow_twins, byol"):
+        configs.load_model_dir_config(str(tmp_path))

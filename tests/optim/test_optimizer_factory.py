@@ -67,8 +67,22 @@ def test_factory_types_and_options():
 def test_factory_errors():
     with pytest.raises(ValueError, match="adamw"):
         build_optimizer("adam", 1e-3, weight_decay=0.1)
-    with pytest.raises(ValueError, match="lars"):
+    with pytest.raises(KeyError, match=r"unknown optimizer 'rmsprop'.*known: adam, adamw, lars, sgd"):
         build_optimizer("rmsprop", 1e-3)
+    with pytest.raises(TypeError, match="eta"):
+        build_optimizer("sgd", 1e-3, eta=0.01)  # an option of another optimizer
+
+
+def test_config_builds_the_chosen_optimizer_with_its_sub_config():
+    from tfssl import configs
+    from tfssl.training.optimization import build_optimizer as from_config
+
+    config = configs.OptimizerConfig(type="sgd", weight_decay=1e-4)
+    config.sgd.momentum, config.sgd.nesterov = 0.5, True
+    config.lars.momentum = 0.1  # not chosen: never read
+    sgd = from_config(config, 0.1)
+    assert isinstance(sgd, SGD) and (sgd.momentum, sgd.nesterov) == (0.5, True)
+    assert sgd.weight_decay_rate == 1e-4
 
 
 def test_adamw_without_weight_decay_leaves_weights_to_the_gradient():

@@ -60,3 +60,30 @@ def test_mocov1_imagenet_drops_the_rate_at_epochs_120_and_160():
     schedule = build_learning_rate(config.task.learning_rate, 256, config.trainer.train_steps)
     rates = [float(schedule(e * epoch)) for e in (0, 119, 120, 160, 199)]
     np.testing.assert_allclose(rates, [0.03, 0.03, 0.003, 0.0003, 0.0003], rtol=1e-5)
+
+
+@pytest.mark.parametrize("type_", ["cosine", "constant", "step"])
+def test_warmup_longer_than_the_run_is_shortened_and_logged(type_, caplog):
+    from tfssl.configs import LearningRateConfig
+    from tfssl.training.optimization import build_learning_rate
+
+    config = LearningRateConfig(
+        type=type_, base_learning_rate=0.3, scaling="none", warmup_steps=40,
+        decay_boundaries=[50] if type_ == "step" else [],
+    )
+    with caplog.at_level("INFO"):
+        schedule = build_learning_rate(config, global_batch_size=128, total_steps=3)
+    rates = [float(schedule(step)) for step in range(4)]
+    # The warm-up now ends at step 3: 0.3 * step / 3, and the peak at the last step.
+    np.testing.assert_allclose(rates, [0.0, 0.1, 0.2, 0.3], rtol=1e-6)
+    lines = [r.getMessage() for r in caplog.records if "warmup_steps" in r.getMessage()]
+    assert lines == [
+        (
+            "task.learning_rate.warmup_steps=40 is longer than the run (3 steps): warming up "
+            "over 3 steps instead"
+        )
+    ]
+    caplog.clear()
+    with caplog.at_level("INFO"):
+        build_learning_rate(config, global_batch_size=128, total_steps=40)
+    assert "warmup_steps" not in caplog.text  # a warm-up that fits is left alone

@@ -5,6 +5,7 @@ from tfssl.configs.base import (
     BackboneConfig,
     ConfigError,
     DataConfig,
+    EvalDataConfig,
     EvaluationConfig,
     ExperimentConfig,
     LearningRateConfig,
@@ -19,6 +20,7 @@ from tfssl.configs.base import (
 from tfssl.configs.overrides import merge, parse_params_override, to_yaml, write_yaml
 from tfssl.configs.registry import (
     build_config,
+    default_config,
     get_experiment,
     list_experiments,
     load_model_dir_config,
@@ -28,6 +30,7 @@ from tfssl.configs.registry import (
 
 __all__ = [
     "build_config",
+    "default_config",
     "get_experiment",
     "list_experiments",
     "load_model_dir_config",

@@ -25,16 +25,11 @@ class BarlowTwinsTaskConfig(base.TaskConfig):
 def barlow_twins_embedded():
     """Width-0.25 CIFAR ResNet-18 on the embedded digits, projector 3×512, AdamW, 800 steps
     (about 9 epochs: at 400 steps the linear probe was still at random-init level, 36.2%)."""
-    train_data, eval_data = common.embedded_data()
     task = BarlowTwinsTaskConfig(
         lambd=5e-3,
         model=common.embedded_model(hidden_dim=512, output_dim=512, num_layers=3),
-        train_data=train_data,
-        eval_data=eval_data,
-        optimizer=base.OptimizerConfig(type="adamw", weight_decay=1e-4),
-        learning_rate=base.LearningRateConfig(
-            base_learning_rate=2e-3, scaling="none", warmup_steps=30
-        ),
+        **common.embedded_data(),
+        **common.embedded_adamw(),
     )
     return common.embedded_experiment(task, train_steps=800, checkpoint_interval=200)
 
@@ -45,22 +40,14 @@ def barlow_twins_imagenet():
     lr 0.2·B/256 (the paper's separate 0.0048 rate for biases and BN is approximated by one
     rate), wd 1.5e-6, 10 warm-up epochs of 1000."""
     global_batch = 2048
-    train_data, eval_data = common.imagenet_data(
-        global_batch,
-        base.AugmentationConfig(
-            flip=True, color_jitter_strength=0.5, color_jitter_prob=0.8, grayscale_prob=0.2,
-            blur_prob=0.55, solarize_prob=0.1,
-        ),
+    augmentation = base.AugmentationConfig(
+        flip=True, color_jitter_strength=0.5, color_jitter_prob=0.8, grayscale_prob=0.2,
+        blur_prob=0.55, solarize_prob=0.1,
     )
     task = BarlowTwinsTaskConfig(
         lambd=5e-3,
         model=common.resnet50_model(hidden_dim=8192, output_dim=8192, num_layers=3),
-        train_data=train_data,
-        eval_data=eval_data,
-        optimizer=base.OptimizerConfig(type="lars", weight_decay=1.5e-6),
-        learning_rate=base.LearningRateConfig(
-            base_learning_rate=0.2, scaling="linear",
-            warmup_steps=10 * common.steps_per_epoch(global_batch),
-        ),
+        **common.imagenet_data(global_batch, augmentation),
+        **common.imagenet_lars(global_batch, base_learning_rate=0.2, weight_decay=1.5e-6),
     )
     return common.imagenet_experiment(task, epochs=1000)

@@ -6,6 +6,10 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import List
 
+from tfssl.data.inputs import SOURCES
+from tfssl.models.factory import BACKBONES
+from tfssl.optim.factory import OPTIMIZERS
+
 
 class ConfigError(ValueError):
     """An experiment configuration that cannot be used as written."""
@@ -71,25 +75,40 @@ class ViewsConfig:
         _check_range(f"{path}.local_scale", self.local_scale)
 
 
-DATA_SOURCES = ("embedded", "tfds", "folder", "tfrecord")
-
-
 @dataclass
-class DataConfig:
-    """Where images come from and how they are batched.
+class EvalDataConfig:
+    """Where images come from and how many are read at once: all that the evaluation split needs.
 
-    `source` picks the reader: `embedded` (the built-in digits renders, `split` train/test),
-    `tfds` (`tfds_name`, `split`, optional `path` as TFDS data_dir), `folder` (`path` holds one
-    sub-folder per class) or `tfrecord` (`path` is a file pattern of tf.train.Example records).
+    `source` picks the reader (`tfssl.data.inputs.SOURCES`): `embedded` (the built-in digits
+    renders, `split` train/test), `tfds` (`tfds_name`, `split`, optional `path` as TFDS
+    data_dir), `folder` (`path` holds one sub-folder per class) or `tfrecord` (`path` is a file
+    pattern of tf.train.Example records, labels minus `label_offset`).
     """
 
     source: str = "embedded"
     tfds_name: str = ""
-    split: str = "train"
+    split: str = "test"
     path: str = ""
     label_offset: int = 0
     global_batch_size: int = 256
     image_size: int = 32
+
+    def validate(self, path):
+        _check_choice(f"{path}.source", self.source, SOURCES.names())
+        if self.source == "tfds" and not self.tfds_name:
+            raise ConfigError(f"{path}.tfds_name is required when {path}.source='tfds'")
+        if self.source in ("folder", "tfrecord") and not self.path:
+            raise ConfigError(f"{path}.path is required when {path}.source={self.source!r}")
+        if self.global_batch_size < 1 or self.image_size < 1:
+            raise ConfigError(f"{path}: global_batch_size and image_size must be positive")
+
+
+@dataclass
+class DataConfig(EvalDataConfig):
+    """The training stream: the source and batch of `EvalDataConfig`, then shuffling, caching,
+    tf.data threading and the multi-view augmentation."""
+
+    split: str = "train"
     shuffle_buffer: int = 10000
     cache: bool = True
     # Element order of the augmented stream: False (the default) lets parallel workers hand out
@@ -104,15 +123,9 @@ class DataConfig:
     views: ViewsConfig = field(default_factory=ViewsConfig)
 
     def validate(self, path):
-        _check_choice(f"{path}.source", self.source, DATA_SOURCES)
-        if self.source == "tfds" and not self.tfds_name:
-            raise ConfigError(f"{path}.tfds_name is required when {path}.source='tfds'")
-        if self.source in ("folder", "tfrecord") and not self.path:
-            raise ConfigError(f"{path}.path is required when {path}.source={self.source!r}")
-        if self.global_batch_size < 1 or self.image_size < 1 or self.threadpool_size < 0:
-            raise ConfigError(
-                f"{path}: global_batch_size and image_size must be positive, threadpool_size >= 0"
-            )
+        super().validate(path)
+        if self.threadpool_size < 0:
+            raise ConfigError(f"{path}.threadpool_size must be >= 0")
         self.augmentation.validate(f"{path}.augmentation")
         self.views.validate(f"{path}.views")
         groups = self.views.num_global + (1 if self.views.num_local else 0)
@@ -123,9 +136,6 @@ class DataConfig:
                     f"{path}.augmentation.{name} needs {groups} values (one per global crop, then "
                     f"one for the local crops), got {len(values)}"
                 )
-
-
-BACKBONES = ("resnet18", "resnet34", "resnet50", "tiny", "vit_tiny", "vit_small")
 
 
 @dataclass
@@ -147,7 +157,7 @@ class BackboneConfig:
     standardize_input: bool = False
 
     def validate(self, path):
-        _check_choice(f"{path}.type", self.type, BACKBONES)
+        _check_choice(f"{path}.type", self.type, BACKBONES.names())
         if self.type.startswith("vit") and self.image_size % self.patch_size:
             raise ConfigError(f"{path}.image_size must be a multiple of {path}.patch_size")
         _check_choice(f"{path}.stem", self.stem, ("cifar", "imagenet"))
@@ -203,25 +213,37 @@ class AdamConfig:
     beta_2: float = 0.999
 
 
-OPTIMIZERS = ("lars", "sgd", "adamw", "adam")
+# Metadata of a one-of config's field holding the options of the choice of the same name: it
+# applies, and is written to YAML, only while the config's `type` names it.
+CHOICE = {"choice": True}
+
+
+def unchosen_fields(config):
+    """Names of the `CHOICE` fields of `config` that its `type` does not pick."""
+    return [
+        f.name
+        for f in dataclasses.fields(config)
+        if f.metadata.get("choice") and f.name != config.type
+    ]
 
 
 @dataclass
 class OptimizerConfig:
-    """One-of optimizer config: `type` picks the sub-config that applies."""
+    """One-of optimizer config: `type` picks the sub-config that applies (one per registered
+    optimizer, `tfssl.optim.factory.OPTIMIZERS`)."""
 
     type: str = "lars"
     weight_decay: float = 1e-6
     exclude_from_weight_decay: List[str] = field(
         default_factory=lambda: [r"(^|/)bias$", r"(^|/)gamma$", r"(^|/)beta$"]
     )
-    lars: LARSConfig = field(default_factory=LARSConfig)
-    sgd: SGDConfig = field(default_factory=SGDConfig)
-    adamw: AdamConfig = field(default_factory=AdamConfig)
-    adam: AdamConfig = field(default_factory=AdamConfig)
+    lars: LARSConfig = field(default_factory=LARSConfig, metadata=CHOICE)
+    sgd: SGDConfig = field(default_factory=SGDConfig, metadata=CHOICE)
+    adamw: AdamConfig = field(default_factory=AdamConfig, metadata=CHOICE)
+    adam: AdamConfig = field(default_factory=AdamConfig, metadata=CHOICE)
 
     def validate(self, path):
-        _check_choice(f"{path}.type", self.type, OPTIMIZERS)
+        _check_choice(f"{path}.type", self.type, OPTIMIZERS.names())
         if self.weight_decay < 0:
             raise ConfigError(f"{path}.weight_decay must be >= 0")
         if self.type == "adam" and self.weight_decay:
@@ -274,9 +296,7 @@ class TaskConfig:
     method: str = ""
     model: ModelConfig = field(default_factory=ModelConfig)
     train_data: DataConfig = field(default_factory=DataConfig)
-    eval_data: DataConfig = field(
-        default_factory=lambda: DataConfig(split="test", cache=False, shuffle_buffer=0)
-    )
+    eval_data: EvalDataConfig = field(default_factory=EvalDataConfig)
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     learning_rate: LearningRateConfig = field(default_factory=LearningRateConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
@@ -323,9 +343,6 @@ class RuntimeConfig:
     tpu: str = ""
     mixed_precision: str = "float32"
     jit_compile: bool = False
-    # How stride-1 convolutions differentiate: `forward` computes their gradients as forward
-    # convolutions (faster on CPU), `native` uses TF's kernels, `auto` picks by device.
-    conv_gradients: str = "auto"
     # Ops TensorFlow may run side by side (0: its default, one per core). On a few CPU cores, 1
     # keeps two multi-threaded convolutions from competing for the same cores.
     inter_op_threads: int = 0
@@ -337,7 +354,6 @@ class RuntimeConfig:
         _check_choice(
             f"{path}.mixed_precision", self.mixed_precision, ("float32", "mixed_bfloat16", "mixed_float16")
         )
-        _check_choice(f"{path}.conv_gradients", self.conv_gradients, ("auto", "native", "forward"))
         if self.cpu_replicas < 1 or self.inter_op_threads < 0:
             raise ConfigError(f"{path}: need cpu_replicas >= 1 and inter_op_threads >= 0")
 

@@ -31,15 +31,8 @@ def byol_embedded():
     onto (the image's grey level, then the x position of the bright mass), and it needs 6× the
     steps of SimCLR: at 300 steps it stays below random init (README, embedded default runs).
     """
-    train_data, eval_data, model, optimizer, learning_rate = common.embedded_bootstrap_setup()
     task = BYOLTaskConfig(
-        predictor_hidden_dim=512,
-        base_momentum=0.99,
-        model=model,
-        train_data=train_data,
-        eval_data=eval_data,
-        optimizer=optimizer,
-        learning_rate=learning_rate,
+        predictor_hidden_dim=512, base_momentum=0.99, **common.embedded_bootstrap_setup()
     )
     return common.embedded_experiment(task, train_steps=2400, checkpoint_interval=400)
 
@@ -50,23 +43,15 @@ def byol_imagenet():
     wd 1.5e-6, 10 warm-up epochs of 1000, τ_base 0.996, the asymmetric blur (1.0 / 0.1) and
     solarisation (0 / 0.2) of the two views."""
     global_batch = 4096
-    train_data, eval_data = common.imagenet_data(
-        global_batch,
-        base.AugmentationConfig(
-            flip=True, color_jitter_strength=0.5, color_jitter_prob=0.8, grayscale_prob=0.2,
-            blur_probs=[1.0, 0.1], solarize_probs=[0.0, 0.2],
-        ),
+    augmentation = base.AugmentationConfig(
+        flip=True, color_jitter_strength=0.5, color_jitter_prob=0.8, grayscale_prob=0.2,
+        blur_probs=[1.0, 0.1], solarize_probs=[0.0, 0.2],
     )
     task = BYOLTaskConfig(
         predictor_hidden_dim=4096,
         base_momentum=0.996,
         model=common.resnet50_model(hidden_dim=4096, output_dim=256, num_layers=2),
-        train_data=train_data,
-        eval_data=eval_data,
-        optimizer=base.OptimizerConfig(type="lars", weight_decay=1.5e-6),
-        learning_rate=base.LearningRateConfig(
-            base_learning_rate=0.2, scaling="linear",
-            warmup_steps=10 * common.steps_per_epoch(global_batch),
-        ),
+        **common.imagenet_data(global_batch, augmentation),
+        **common.imagenet_lars(global_batch, base_learning_rate=0.2, weight_decay=1.5e-6),
     )
     return common.imagenet_experiment(task, epochs=1000)

@@ -5,26 +5,24 @@ from dataclasses import dataclass
 from tfssl.configs import base, common, pretext
 from tfssl.configs.registry import register_experiment, register_task
 
-EMBEDDED_TRAIN_EXAMPLES = 11504
-
 
 @register_task("deepcluster")
 @dataclass
 class DeepClusterTaskConfig(base.TaskConfig):
-    """DeepCluster's fields: k, the training set size N (pseudo-labels are stored per image), the
-    PCA dimension, Lloyd iterations and the steps between clusterings (0: once per epoch)."""
+    """DeepCluster's fields: k, the PCA dimension, Lloyd iterations and the steps between
+    clusterings (0: once per epoch). Pseudo-labels are stored per image of the training source
+    (`tfssl.data.inputs.source_size`)."""
 
     method: str = "deepcluster"
     num_clusters: int = 10000
-    num_examples: int = common.IMAGENET_TRAIN_EXAMPLES
     pca_dim: int = 256
     kmeans_iterations: int = 20
     recluster_every_steps: int = 0
 
     def validate(self, path="task"):
         super().validate(path)
-        if not 1 < self.num_clusters <= self.num_examples:
-            raise base.ConfigError(f"{path}: need 1 < num_clusters <= num_examples")
+        if self.num_clusters < 2:
+            raise base.ConfigError(f"{path}.num_clusters must be >= 2")
         if self.pca_dim < 1 or self.kmeans_iterations < 1 or self.recluster_every_steps < 0:
             raise base.ConfigError(
                 f"{path}: need pca_dim >= 1, kmeans_iterations >= 1, recluster_every_steps >= 0"
@@ -40,18 +38,12 @@ def deepcluster_embedded():
     holds 92% of the variance and follows the background level (|r| = 0.85). Each image is
     standardised before the Sobel filter, which also removes its contrast, the cue the Sobel
     responses still carry: with Sobel alone the probe ended below random init (25.6% vs 28.0%)."""
-    train_data, eval_data = pretext.embedded_data(global_batch_size=128)
     task = DeepClusterTaskConfig(
         num_clusters=100,
-        num_examples=EMBEDDED_TRAIN_EXAMPLES,
         pca_dim=64,
-        model=pretext.embedded_backbone(sobel=True, standardize_input=True),
-        train_data=train_data,
-        eval_data=eval_data,
-        optimizer=base.OptimizerConfig(type="adamw", weight_decay=1e-4),
-        learning_rate=base.LearningRateConfig(base_learning_rate=1e-3, scaling="none", warmup_steps=20),
+        **pretext.embedded_clustering_setup(global_batch_size=128, base_learning_rate=1e-3),
     )
-    return common.embedded_experiment(task, train_steps=4 * (EMBEDDED_TRAIN_EXAMPLES // 128))
+    return common.embedded_experiment(task, train_steps=4 * 89)
 
 
 @register_experiment("deepcluster_imagenet")
@@ -60,17 +52,11 @@ def deepcluster_imagenet():
     lr 0.05, wd 1e-5, batch 256, 500 epochs, Sobel-filtered input. Approximations: ResNet-50
     instead of AlexNet (a linear classifier instead of the MLP with dropout) and loss weights
     instead of the uniform sampler."""
-    train_data, eval_data = pretext.imagenet_data(global_batch_size=256)
     task = DeepClusterTaskConfig(
         num_clusters=10000,
-        num_examples=common.IMAGENET_TRAIN_EXAMPLES,
         pca_dim=256,
         model=pretext.resnet50_backbone(sobel=True),
-        train_data=train_data,
-        eval_data=eval_data,
-        optimizer=base.OptimizerConfig(type="sgd", weight_decay=1e-5),
-        learning_rate=base.LearningRateConfig(
-            type="constant", base_learning_rate=0.05, scaling="none"
-        ),
+        **pretext.imagenet_data(global_batch_size=256),
+        **common.sgd(base_learning_rate=0.05, weight_decay=1e-5, type="constant"),
     )
     return common.imagenet_experiment(task, epochs=500)

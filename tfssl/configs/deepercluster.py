@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 
 from tfssl.configs import base, common, pretext
-from tfssl.configs.deepcluster import EMBEDDED_TRAIN_EXAMPLES
 from tfssl.configs.registry import register_experiment, register_task
 
 
@@ -11,13 +10,13 @@ from tfssl.configs.registry import register_experiment, register_task
 @dataclass
 class DeeperClusterTaskConfig(base.TaskConfig):
     """DeeperCluster's fields: m super-clusters, k sub-clusters per super-cluster (m·k clusters
-    and 4m super-classes in all), the training set size N, the PCA dimension, Lloyd iterations
-    and the steps between clusterings (0: once per epoch)."""
+    and 4m super-classes in all), the PCA dimension, Lloyd iterations and the steps between
+    clusterings (0: once per epoch). Assignments are stored per image of the training source
+    (`tfssl.data.inputs.source_size`)."""
 
     method: str = "deepercluster"
     num_super_clusters: int = 8
     num_sub_clusters: int = 1250
-    num_examples: int = common.IMAGENET_TRAIN_EXAMPLES
     pca_dim: int = 256
     kmeans_iterations: int = 10
     recluster_every_steps: int = 0
@@ -26,44 +25,31 @@ class DeeperClusterTaskConfig(base.TaskConfig):
         super().validate(path)
         if self.num_super_clusters < 1 or self.num_sub_clusters < 1:
             raise base.ConfigError(f"{path}: need num_super_clusters >= 1 and num_sub_clusters >= 1")
-        if self.num_super_clusters * self.num_sub_clusters > self.num_examples:
-            raise base.ConfigError(
-                f"{path}: num_super_clusters * num_sub_clusters must not exceed num_examples"
-            )
         if self.pca_dim < 1 or self.kmeans_iterations < 1 or self.recluster_every_steps < 0:
             raise base.ConfigError(
                 f"{path}: need pca_dim >= 1, kmeans_iterations >= 1, recluster_every_steps >= 0"
             )
 
 
-def _sync_bn(model_config):
-    """Replicas see different super-classes, so BN statistics must span the global batch (the
-    paper's point about synchronised BN)."""
-    model_config.backbone.sync_bn = True
-    return model_config
-
-
 @register_experiment("deepercluster_embedded")
 def deepercluster_embedded():
     """Width-0.25 CIFAR ResNet-18 on the 11,504 embedded digits: m=4 super-clusters × k=25
     sub-clusters (100 clusters, as deepcluster_embedded; 16 super-classes), 64 images × 4
-    rotations per step, reclustered every epoch, about 2 epochs' cost of deepcluster_embedded;
-    Sobel-filtered input, as in the paper, after per-image standardisation, as in
-    deepcluster_embedded (with Sobel alone the probe ended below random init, 25.0% vs 28.0%)."""
-    train_data, eval_data = pretext.embedded_data(global_batch_size=64)
+    rotations per step, reclustered every epoch (179 steps), 2 epochs, about 2 epochs' cost of
+    deepcluster_embedded; Sobel-filtered input, as in the paper, after per-image
+    standardisation, as in deepcluster_embedded (with Sobel alone the probe ended below random
+    init, 25.0% vs 28.0%)."""
     task = DeeperClusterTaskConfig(
         num_super_clusters=4,
         num_sub_clusters=25,
-        num_examples=EMBEDDED_TRAIN_EXAMPLES,
         pca_dim=64,
         kmeans_iterations=20,
-        model=_sync_bn(pretext.embedded_backbone(sobel=True, standardize_input=True)),
-        train_data=train_data,
-        eval_data=eval_data,
-        optimizer=base.OptimizerConfig(type="adamw", weight_decay=1e-4),
-        learning_rate=base.LearningRateConfig(base_learning_rate=2e-3, scaling="none", warmup_steps=20),
+        **pretext.embedded_clustering_setup(global_batch_size=64, base_learning_rate=2e-3),
     )
-    return common.embedded_experiment(task, train_steps=2 * (EMBEDDED_TRAIN_EXAMPLES // 64))
+    # Replicas see different super-classes, so BN statistics must span the global batch (the
+    # paper's point about synchronised BN).
+    task.model.backbone.sync_bn = True
+    return common.embedded_experiment(task, train_steps=2 * 179)
 
 
 @register_experiment("deepercluster_imagenet")
@@ -75,18 +61,14 @@ def deepercluster_imagenet():
     and 320,000 clusters on 64 GPUs; there each GPU group sees one rotation of one super-cluster,
     here a replica owns whole super-clusters with their 4 rotations, so m must be at least the
     replica count."""
-    train_data, eval_data = pretext.imagenet_data(global_batch_size=256)
     task = DeeperClusterTaskConfig(
         num_super_clusters=8,
         num_sub_clusters=1250,
-        num_examples=common.IMAGENET_TRAIN_EXAMPLES,
         pca_dim=256,
         kmeans_iterations=10,
         recluster_every_steps=3 * common.steps_per_epoch(256),
         model=pretext.resnet50_backbone(sobel=True),
-        train_data=train_data,
-        eval_data=eval_data,
-        optimizer=base.OptimizerConfig(type="sgd", weight_decay=1e-5),
-        learning_rate=base.LearningRateConfig(base_learning_rate=0.1, scaling="none"),
+        **pretext.imagenet_data(global_batch_size=256),
+        **common.sgd(base_learning_rate=0.1, weight_decay=1e-5),
     )
     return common.imagenet_experiment(task, epochs=100)

@@ -4,7 +4,6 @@ ImageNet setting."""
 from dataclasses import dataclass, field
 
 from tfssl.configs import base, common
-from tfssl.configs.common import IMAGENET_TRAIN_EXAMPLES
 from tfssl.configs.registry import register_experiment, register_task
 
 
@@ -60,8 +59,9 @@ _NO_DECAY = [r"(^|/)bias$", r"(^|/)gamma$", r"(^|/)beta$", r"(^|/)magnitude$"]
 
 @register_experiment("dino_embedded")
 def dino_embedded():
-    """Width-16 CIFAR ResNet-18 on standardised input, two 32 px global crops with flips and blur
-    on half of them, no local crops, K = 256, teacher temperature 0.02, AdamW 2e-3, 300 steps.
+    """Width-0.25 CIFAR ResNet-18 on standardised input, two 32 px global crops with flips and
+    blur on half of them, no local crops, K = 256, teacher temperature 0.02, AdamW 2e-3, 300
+    steps.
 
     Two departures from the ImageNet recipe, measured on seed 0 (random init 41.2%):
     - No local crops. A 16 px crop of a 32 px digit is a stroke fragment; with 4 of them the
@@ -71,14 +71,6 @@ def dino_embedded():
       probe ended at 37.1-41.4% (teacher entropy 6.6 of ln K = 6.93 at temperature 0.04).
     Blur breaks the renders' noise-to-contrast shortcut, as for `swav_embedded`.
     """
-    views = common.embedded_multi_crop()
-    views.num_local = 0  # `task.train_data.views.num_local=4` restores the 16 px local crops
-    train_data, eval_data = common.embedded_data(views=views)
-    train_data.augmentation.flip = True
-    train_data.augmentation.blur_prob = 0.5
-    train_data.augmentation.blur_sigma = [3.5, 14.0]
-    backbone = common.embedded_backbone()
-    backbone.standardize_input = True
     task = DINOTaskConfig(
         head=DINOHeadConfig(
             output_dim=256, hidden_dim=512, bottleneck_dim=128, norm_last_layer=False
@@ -86,16 +78,10 @@ def dino_embedded():
         teacher_temp=0.02,
         warmup_teacher_temp=0.02,
         base_momentum=0.99,
-        freeze_last_layer_steps=0,
-        model=base.ModelConfig(backbone=backbone),
-        train_data=train_data,
-        eval_data=eval_data,
-        optimizer=base.OptimizerConfig(
-            type="adamw", weight_decay=1e-4, exclude_from_weight_decay=list(_NO_DECAY)
-        ),
-        learning_rate=base.LearningRateConfig(
-            base_learning_rate=2e-3, scaling="none", warmup_steps=30
-        ),
+        model=base.ModelConfig(backbone=common.embedded_backbone(standardize_input=True)),
+        # `task.train_data.views.num_local=4` restores the 16 px local crops.
+        **common.blurred_embedded_data(common.embedded_multi_crop(num_local=0)),
+        **common.embedded_adamw(exclude_from_weight_decay=list(_NO_DECAY)),
     )
     return common.embedded_experiment(
         task, train_steps=300, checkpoint_interval=150, log_interval=25
@@ -109,53 +95,35 @@ def dino_imagenet():
     momentum 0.996 → 1, clipping 3.0, last layer frozen for the first epoch; blur 1.0 / 0.1 /
     0.5 and solarisation 0 / 0.2 / 0 on global crop 1 / global crop 2 / the local crops."""
     global_batch = 1024
-    steps_per_epoch = IMAGENET_TRAIN_EXAMPLES // global_batch
-    train_data, eval_data = common.imagenet_data(
-        global_batch,
-        base.AugmentationConfig(
-            flip=True,
-            color_jitter_strength=0.5,
-            blur_probs=[1.0, 0.1, 0.5],  # global crop 1, global crop 2, every local crop
-            solarize_probs=[0.0, 0.2, 0.0],
-        ),
-        base.ViewsConfig(
-            num_global=2,
-            global_size=224,
-            global_scale=[0.4, 1.0],
-            num_local=10,
-            local_size=96,
-            local_scale=[0.05, 0.4],
-        ),
+    epoch = common.steps_per_epoch(global_batch)
+    augmentation = base.AugmentationConfig(
+        flip=True,
+        color_jitter_strength=0.5,
+        blur_probs=[1.0, 0.1, 0.5],  # global crop 1, global crop 2, every local crop
+        solarize_probs=[0.0, 0.2, 0.0],
+    )
+    views = base.ViewsConfig(
+        num_global=2, global_size=224, global_scale=[0.4, 1.0],
+        num_local=10, local_size=96, local_scale=[0.05, 0.4],
     )
     task = DINOTaskConfig(
         head=DINOHeadConfig(output_dim=65536, hidden_dim=2048, bottleneck_dim=256),
-        student_temp=0.1,
         teacher_temp=0.07,
         warmup_teacher_temp=0.04,
-        warmup_teacher_temp_steps=30 * steps_per_epoch,
-        center_momentum=0.9,
-        base_momentum=0.996,
-        clip_grad=3.0,
-        freeze_last_layer_steps=steps_per_epoch,
+        warmup_teacher_temp_steps=30 * epoch,
+        freeze_last_layer_steps=epoch,
         model=base.ModelConfig(
             backbone=base.BackboneConfig(type="vit_small", patch_size=16, image_size=224)
         ),
-        train_data=train_data,
-        eval_data=eval_data,
+        **common.imagenet_data(global_batch, augmentation, views),
         optimizer=base.OptimizerConfig(
             type="adamw", weight_decay=0.04, exclude_from_weight_decay=list(_NO_DECAY)
         ),
         learning_rate=base.LearningRateConfig(
             base_learning_rate=5e-4,
             scaling="linear",
-            warmup_steps=10 * steps_per_epoch,
+            warmup_steps=10 * epoch,
             alpha=1e-6 / (5e-4 * global_batch / 256),
         ),
     )
-    return base.ExperimentConfig(
-        task=task,
-        trainer=base.TrainerConfig(
-            train_steps=100 * steps_per_epoch, checkpoint_interval=5000, log_interval=100
-        ),
-        runtime=base.RuntimeConfig(distribution_strategy="tpu"),
-    )
+    return common.imagenet_experiment(task, epochs=100)

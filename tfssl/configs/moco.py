@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 
 from tfssl.configs import base, common
-from tfssl.configs.common import IMAGENET_TRAIN_EXAMPLES
 from tfssl.configs.registry import register_experiment, register_task
 
 
@@ -49,6 +48,19 @@ def _augmentation(version, **kwargs):
     )
 
 
+def _task(version, queue_size, momentum, shuffle_bn_splits, backbone, head_width, **fields):
+    """MoCo v`version`'s task: T 0.07 (v1) or 0.2 (v2) and its head over `backbone`."""
+    return MoCoTaskConfig(
+        method=f"mocov{version}",
+        temperature=0.07 if version == 1 else 0.2,
+        queue_size=queue_size,
+        momentum=momentum,
+        shuffle_bn_splits=shuffle_bn_splits,
+        model=base.ModelConfig(backbone=backbone, projection_head=_head(version, head_width)),
+        **fields,
+    )
+
+
 def _embedded(version):
     """Width-0.25 CIFAR ResNet-18 on the 32×32 embedded digits, 4 BN groups per batch.
 
@@ -56,24 +68,11 @@ def _embedded(version):
     digit, so a long queue fills with renders of the query's own digit scored as negatives.
     mocov2_embedded's linear probe after 400 steps: 31.8% at K=4096, 34.6% at 1024, 40.1% at 256.
     """
-    train_data, eval_data = common.embedded_data()
-    train_data.augmentation = _augmentation(version, flip=False)
-    task = MoCoTaskConfig(
-        method=f"mocov{version}",
-        temperature=0.07 if version == 1 else 0.2,
-        queue_size=256,
-        momentum=0.99,
-        shuffle_bn_splits=4,
-        model=base.ModelConfig(
-            backbone=common.embedded_backbone(),
-            projection_head=_head(version, hidden_dim=512),
-        ),
-        train_data=train_data,
-        eval_data=eval_data,
-        optimizer=base.OptimizerConfig(type="adamw", weight_decay=1e-4),
-        learning_rate=base.LearningRateConfig(
-            base_learning_rate=2e-3, scaling="none", warmup_steps=40
-        ),
+    task = _task(
+        version, queue_size=256, momentum=0.99, shuffle_bn_splits=4,
+        backbone=common.embedded_backbone(), head_width=512,
+        **common.embedded_data(augmentation=_augmentation(version, flip=False)),
+        **common.embedded_adamw(warmup_steps=40),
     )
     return common.embedded_experiment(task, train_steps=400)
 
@@ -82,40 +81,24 @@ def _imagenet(version):
     """ResNet-50, batch 256, SGD lr 0.03 momentum 0.9, weight decay 1e-4 on every weight,
     200 epochs, K=65536, m=0.999; v1 drops the rate ×0.1 at epochs 120 and 160, v2 uses a
     cosine schedule."""
-    global_batch = 256
-    steps_per_epoch = IMAGENET_TRAIN_EXAMPLES // global_batch
-    train_data, eval_data = common.imagenet_data(
-        global_batch,
-        _augmentation(version, flip=True),
-        base.ViewsConfig(global_size=224, global_scale=[0.2, 1.0]),
-    )
-    task = MoCoTaskConfig(
-        method=f"mocov{version}",
-        temperature=0.07 if version == 1 else 0.2,
-        queue_size=65536,
-        momentum=0.999,
-        shuffle_bn_splits=1,
-        model=base.ModelConfig(
-            backbone=base.BackboneConfig(type="resnet50", stem="imagenet"),
-            projection_head=_head(version, hidden_dim=2048),
+    epoch = common.steps_per_epoch(256)
+    task = _task(
+        version, queue_size=65536, momentum=0.999, shuffle_bn_splits=1,
+        backbone=base.BackboneConfig(type="resnet50", stem="imagenet"), head_width=2048,
+        **common.imagenet_data(
+            256,
+            _augmentation(version, flip=True),
+            base.ViewsConfig(global_size=224, global_scale=[0.2, 1.0]),
         ),
-        train_data=train_data,
-        eval_data=eval_data,
         optimizer=base.OptimizerConfig(type="sgd", weight_decay=1e-4, exclude_from_weight_decay=[]),
         learning_rate=base.LearningRateConfig(
             type="step" if version == 1 else "cosine",
             base_learning_rate=0.03,
             scaling="none",
-            decay_boundaries=[120 * steps_per_epoch, 160 * steps_per_epoch] if version == 1 else [],
+            decay_boundaries=[120 * epoch, 160 * epoch] if version == 1 else [],
         ),
     )
-    return base.ExperimentConfig(
-        task=task,
-        trainer=base.TrainerConfig(
-            train_steps=200 * steps_per_epoch, checkpoint_interval=5000, log_interval=100
-        ),
-        runtime=base.RuntimeConfig(distribution_strategy="mirrored"),
-    )
+    return common.imagenet_experiment(task, epochs=200, distribution_strategy="mirrored")
 
 
 @register_experiment("mocov1_embedded")

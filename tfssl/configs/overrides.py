@@ -4,6 +4,7 @@ Overrides apply in order (defaults → each config file → params_override); a 
 does not have is an error that names the nearest valid key.
 """
 
+import copy
 import dataclasses
 import difflib
 import os
@@ -11,7 +12,9 @@ import typing
 
 import yaml
 
+from tfssl.configs import base
 from tfssl.configs.base import ConfigError
+from tfssl.files import atomic_write
 
 
 def _all_keys(config, prefix=""):
@@ -146,14 +149,43 @@ def load_yaml_file(path):
         return yaml.safe_load(f) or {}
 
 
-def to_yaml(config):
-    return yaml.safe_dump(dataclasses.asdict(config), sort_keys=False)
+def as_written(config):
+    """`dataclasses.asdict(config)` without the sub-configs that one-of configs do not choose
+    (e.g. only `optimizer.adamw` of an AdamW run): they are never read."""
+    values = {}
+    for f in dataclasses.fields(config):
+        if f.name in base.unchosen_fields(config):
+            continue
+        value = getattr(config, f.name)
+        values[f.name] = as_written(value) if dataclasses.is_dataclass(value) else copy.deepcopy(value)
+    return values
 
 
-def write_yaml(config, path):
-    """Writes the config to `path` atomically (temp file, then rename)."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as f:
-        f.write(to_yaml(config))
-    os.replace(tmp, path)
+def _changes(values, defaults):
+    """The entries of the nested dict `values` that differ from those of `defaults`."""
+    changed = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            value = _changes(value, defaults[key])
+            if value:
+                changed[key] = value
+        elif value != defaults[key]:
+            changed[key] = value
+    return changed
+
+
+def to_yaml(config, defaults=None):
+    """The config as YAML: every field that applies (`as_written`), or, given `defaults` (an
+    ExperimentConfig of the same TaskConfig class), only the fields that differ from them, plus
+    `task.method`, which names the TaskConfig class the file is read into."""
+    values = as_written(config)
+    if defaults is not None:
+        values = _changes(values, dataclasses.asdict(defaults))
+        values = {"task": {"method": config.task.method, **values.pop("task", {})}, **values}
+    return yaml.safe_dump(values, sort_keys=False)
+
+
+def write_yaml(config, path, defaults=None):
+    """Writes `to_yaml(config, defaults)` to `path` atomically (`tfssl.files.atomic_write`)."""
+    with atomic_write(path) as tmp, open(tmp, "w") as f:
+        f.write(to_yaml(config, defaults))

@@ -1,5 +1,6 @@
 """Data settings shared by the methods that classify pseudo-labels of one lightly augmented view
-(RotNet, DeepCluster): a random crop (and flip where the images allow it), no colour changes."""
+(RotNet, DeepCluster, DeeperCluster, SeLa): a random crop (and flip where the images allow it),
+no colour changes."""
 
 from tfssl.configs import base, common
 
@@ -13,40 +14,27 @@ def light_augmentation(flip):
 
 def embedded_data(global_batch_size, crop_scale=(0.5, 1.0)):
     """One 32×32 crop of the embedded digits per image (no flips: digits are not symmetric)."""
-    train = base.DataConfig(
-        source="embedded",
-        split="train",
-        global_batch_size=global_batch_size,
-        augmentation=light_augmentation(flip=False),
-        views=base.ViewsConfig(num_global=1, global_size=32, global_scale=list(crop_scale)),
+    return common.embedded_data(
+        global_batch_size,
+        light_augmentation(flip=False),
+        base.ViewsConfig(num_global=1, global_size=32, global_scale=list(crop_scale)),
     )
-    return train, base.DataConfig(source="embedded", split="test", cache=False, shuffle_buffer=0)
 
 
 def imagenet_data(global_batch_size, crop_scale=(0.08, 1.0)):
     """One 224×224 crop of ImageNet per image, flipped at random."""
-    train = base.DataConfig(
-        source="tfds",
-        tfds_name="imagenet2012",
-        split="train",
-        global_batch_size=global_batch_size,
-        image_size=224,
-        augmentation=light_augmentation(flip=True),
-        views=base.ViewsConfig(num_global=1, global_size=224, global_scale=list(crop_scale)),
+    return common.imagenet_data(
+        global_batch_size,
+        light_augmentation(flip=True),
+        base.ViewsConfig(num_global=1, global_size=224, global_scale=list(crop_scale)),
     )
-    evaluation = base.DataConfig(
-        source="tfds", tfds_name="imagenet2012", split="validation", image_size=224,
-        cache=False, shuffle_buffer=0,
-    )
-    return train, evaluation
 
 
 def embedded_backbone(sobel=False, standardize_input=False):
     """The other embedded experiments' backbone, without a projector; `sobel` and
     `standardize_input` as the backbone options of those names."""
-    backbone = common.embedded_backbone()
+    backbone = common.embedded_backbone(standardize_input)
     backbone.sobel = sobel
-    backbone.standardize_input = standardize_input
     return base.ModelConfig(backbone=backbone)
 
 
@@ -55,3 +43,15 @@ def resnet50_backbone(sobel=False):
     return base.ModelConfig(
         backbone=base.BackboneConfig(type="resnet50", stem="imagenet", sync_bn=True, sobel=sobel)
     )
+
+
+def embedded_clustering_setup(global_batch_size, base_learning_rate):
+    """Data, model and optimiser shared by the clustering methods' embedded runs (DeepCluster,
+    DeeperCluster, SeLa), as TaskConfig fields: the backbone sees the Sobel responses of each
+    image after per-image standardisation, so that the clusters cannot follow background grey
+    level or contrast; AdamW with 20 warm-up steps."""
+    return {
+        "model": embedded_backbone(sobel=True, standardize_input=True),
+        **embedded_data(global_batch_size),
+        **common.embedded_adamw(base_learning_rate, warmup_steps=20),
+    }

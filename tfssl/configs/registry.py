@@ -1,58 +1,47 @@
-"""Experiment registry: a name → a factory returning a fresh default `ExperimentConfig`."""
+"""Experiment and task-config registries: an experiment name → a factory returning a fresh
+default `ExperimentConfig`; a method name → its `TaskConfig` subclass."""
 
-import difflib
 import os
 
 from tfssl.configs import base, overrides
+from tfssl.registry import Registry
 
-_EXPERIMENTS = {}
-_TASK_CONFIGS = {}
+EXPERIMENTS = Registry("experiment")
+TASKS = Registry("task config")
 
 
 def register_experiment(name):
     """Decorator registering `factory()` (no arguments, returns an ExperimentConfig) as `name`."""
-
-    def decorator(factory):
-        if name in _EXPERIMENTS:
-            raise ValueError(f"experiment '{name}' is registered twice")
-        _EXPERIMENTS[name] = factory
-        return factory
-
-    return decorator
+    return EXPERIMENTS.register(name)
 
 
 def list_experiments():
-    return sorted(_EXPERIMENTS)
+    return EXPERIMENTS.names()
 
 
 def get_experiment(name):
     """A fresh default config of experiment `name`; an unknown name suggests the nearest one."""
-    if name not in _EXPERIMENTS:
-        nearest = difflib.get_close_matches(name, list(_EXPERIMENTS), n=1, cutoff=0.0)
-        hint = f"; did you mean '{nearest[0]}'?" if nearest else ""
-        raise KeyError(f"unknown experiment '{name}'{hint} (known: {', '.join(list_experiments())})")
-    return _EXPERIMENTS[name]()
+    return EXPERIMENTS.get(name)()
+
+
+def register_task(method):
+    """Class decorator registering a method's `TaskConfig` subclass, so that a saved
+    params.yaml or an official YAML file can be read back into the right dataclass."""
+    return TASKS.register(method)
+
+
+def default_config(method):
+    """An `ExperimentConfig` holding the defaults of `method`'s TaskConfig, with `method` set:
+    what YAML files are read over."""
+    config = base.ExperimentConfig(task=TASKS.get(method)())
+    config.task.method = method
+    return config
 
 
 def build_config(experiment, config_files=(), params_override=""):
     """Defaults of `experiment`, then each YAML file in order, then `params_override`; validated."""
     config = get_experiment(experiment)
-    for path in config_files:
-        overrides.merge(config, overrides.load_yaml_file(path))
-    overrides.merge(config, overrides.parse_params_override(params_override))
-    return config.validate()
-
-
-
-def register_task(method):
-    """Class decorator registering a method's `TaskConfig` subclass, so that a saved
-    params.yaml can be read back into the right dataclass."""
-
-    def decorator(cls):
-        _TASK_CONFIGS[method] = cls
-        return cls
-
-    return decorator
+    return _apply(config, config_files, params_override)
 
 
 def load_model_dir_config(model_dir, config_files=(), params_override=""):
@@ -60,11 +49,14 @@ def load_model_dir_config(model_dir, config_files=(), params_override=""):
     path = os.path.join(model_dir, "params.yaml")
     saved = overrides.load_yaml_file(path)
     method = saved.get("task", {}).get("method")
-    if method not in _TASK_CONFIGS:
-        raise KeyError(f"{path} names method '{method}'; known: {', '.join(sorted(_TASK_CONFIGS))}")
-    config = base.ExperimentConfig(task=_TASK_CONFIGS[method]())
-    overrides.merge(config, saved)
-    for file in config_files:
-        overrides.merge(config, overrides.load_yaml_file(file))
+    if method not in TASKS:
+        raise KeyError(f"{path} names method '{method}'; known: {', '.join(TASKS.names())}")
+    return _apply(overrides.merge(default_config(method), saved), config_files, params_override)
+
+
+def _apply(config, config_files, params_override):
+    """`config` after each YAML file in order, then `params_override`; validated."""
+    for path in config_files:
+        overrides.merge(config, overrides.load_yaml_file(path))
     overrides.merge(config, overrides.parse_params_override(params_override))
     return config.validate()

@@ -16,13 +16,10 @@ class RotNetTaskConfig(base.TaskConfig):
 def rotnet_embedded():
     """Width-0.25 CIFAR ResNet-18 on the embedded digits: 64 images × 4 rotations per step,
     AdamW."""
-    train_data, eval_data = pretext.embedded_data(global_batch_size=64)
     task = RotNetTaskConfig(
         model=pretext.embedded_backbone(),
-        train_data=train_data,
-        eval_data=eval_data,
-        optimizer=base.OptimizerConfig(type="adamw", weight_decay=1e-4),
-        learning_rate=base.LearningRateConfig(base_learning_rate=2e-3, scaling="none", warmup_steps=20),
+        **pretext.embedded_data(global_batch_size=64),
+        **common.embedded_adamw(warmup_steps=20),
     )
     return common.embedded_experiment(task, train_steps=300)
 
@@ -33,16 +30,13 @@ def rotnet_imagenet():
     SGD (momentum 0.9) lr 0.1, wd 5e-4, 30 epochs, the rate ×0.2 at epochs 10, 20 and 25.
     Approximations: ResNet-50 instead of AlexNet/NIN and a linear rotation classifier on
     pooled features."""
-    train_data, eval_data = pretext.imagenet_data(global_batch_size=48)
     task = RotNetTaskConfig(
         model=pretext.resnet50_backbone(),
-        train_data=train_data,
-        eval_data=eval_data,
-        optimizer=base.OptimizerConfig(type="sgd", weight_decay=5e-4),
-        learning_rate=base.LearningRateConfig(
-            type="step",
+        **pretext.imagenet_data(global_batch_size=48),
+        **common.sgd(
             base_learning_rate=0.1,
-            scaling="none",
+            weight_decay=5e-4,
+            type="step",
             decay_boundaries=[e * common.steps_per_epoch(48) for e in (10, 20, 25)],
             decay_rate=0.2,
         ),

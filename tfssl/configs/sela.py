@@ -4,22 +4,20 @@ setting."""
 from dataclasses import dataclass
 
 from tfssl.configs import base, common, pretext
-from tfssl.configs.deepcluster import EMBEDDED_TRAIN_EXAMPLES
 from tfssl.configs.registry import register_experiment, register_task
 
 
 @register_task("sela")
 @dataclass
 class SeLaTaskConfig(base.TaskConfig):
-    """SeLa's fields: K labels per head, the number of heads, the training set size N (labels are
-    stored per image), λ of the label assignment, the most Sinkhorn-Knopp iterations per update
-    and the label-mass tolerance that stops them earlier, and the number of label updates over
-    the run (quadratically spaced, at most one per epoch)."""
+    """SeLa's fields: K labels per head, the number of heads, λ of the label assignment, the most
+    Sinkhorn-Knopp iterations per update and the label-mass tolerance that stops them earlier,
+    and the number of label updates over the run (quadratically spaced, at most one per epoch).
+    Labels are stored per image of the training source (`tfssl.data.inputs.source_size`)."""
 
     method: str = "sela"
     num_clusters: int = 3000
     num_heads: int = 10
-    num_examples: int = common.IMAGENET_TRAIN_EXAMPLES
     lam: float = 25.0
     sinkhorn_iterations: int = 1000
     sinkhorn_tolerance: float = 1e-3
@@ -27,8 +25,8 @@ class SeLaTaskConfig(base.TaskConfig):
 
     def validate(self, path="task"):
         super().validate(path)
-        if not 1 < self.num_clusters <= self.num_examples:
-            raise base.ConfigError(f"{path}: need 1 < num_clusters <= num_examples")
+        if self.num_clusters < 2:
+            raise base.ConfigError(f"{path}.num_clusters must be >= 2")
         if self.num_heads < 1 or self.sinkhorn_iterations < 1 or self.num_label_updates < 1:
             raise base.ConfigError(
                 f"{path}: need num_heads >= 1, sinkhorn_iterations >= 1, num_label_updates >= 1"
@@ -46,21 +44,13 @@ def sela_embedded():
     standardised and Sobel-filtered, DeepCluster's front end: on the grey renders the labels
     otherwise follow background level and contrast, and the probe ended below random init
     (16.6% vs 37.2% plain, 41.1% vs 41.2% standardised without Sobel)."""
-    train_data, eval_data = pretext.embedded_data(global_batch_size=128)
     task = SeLaTaskConfig(
         num_clusters=30,
         num_heads=5,
-        num_examples=EMBEDDED_TRAIN_EXAMPLES,
         num_label_updates=10,
-        model=pretext.embedded_backbone(sobel=True, standardize_input=True),
-        train_data=train_data,
-        eval_data=eval_data,
-        optimizer=base.OptimizerConfig(type="adamw", weight_decay=1e-4),
-        learning_rate=base.LearningRateConfig(
-            base_learning_rate=1e-3, scaling="none", warmup_steps=20
-        ),
+        **pretext.embedded_clustering_setup(global_batch_size=128, base_learning_rate=1e-3),
     )
-    return common.embedded_experiment(task, train_steps=4 * (EMBEDDED_TRAIN_EXAMPLES // 128))
+    return common.embedded_experiment(task, train_steps=4 * 89)
 
 
 @register_experiment("sela_imagenet")
@@ -69,20 +59,15 @@ def sela_imagenet():
     100 label updates over 400 epochs, SGD (momentum 0.9) lr 0.05, wd 1e-5, batch 256; random
     resized crop, flip, grayscale (p 0.2) and colour jitter on every image. Approximations: a
     cosine schedule instead of the ×0.1 steps, and the jitter's hue range 0.1 instead of 0.4."""
-    train_data, eval_data = pretext.imagenet_data(global_batch_size=256)
-    train_data.augmentation = base.AugmentationConfig(
-        flip=True, color_jitter_strength=0.5, color_jitter_prob=1.0, grayscale_prob=0.2
-    )
     task = SeLaTaskConfig(
         num_clusters=3000,
         num_heads=10,
-        num_examples=common.IMAGENET_TRAIN_EXAMPLES,
-        lam=25.0,
         num_label_updates=100,
         model=pretext.resnet50_backbone(),
-        train_data=train_data,
-        eval_data=eval_data,
-        optimizer=base.OptimizerConfig(type="sgd", weight_decay=1e-5),
-        learning_rate=base.LearningRateConfig(base_learning_rate=0.05, scaling="none"),
+        **pretext.imagenet_data(global_batch_size=256),
+        **common.sgd(base_learning_rate=0.05, weight_decay=1e-5),
+    )
+    task.train_data.augmentation = base.AugmentationConfig(
+        flip=True, color_jitter_strength=0.5, color_jitter_prob=1.0, grayscale_prob=0.2
     )
     return common.imagenet_experiment(task, epochs=400)

@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 
 from tfssl.configs import base, common
-from tfssl.configs.common import IMAGENET_TRAIN_EXAMPLES
 from tfssl.configs.registry import register_experiment, register_task
 
 
@@ -16,53 +15,27 @@ class SimCLRTaskConfig(base.TaskConfig):
 
 @register_experiment("simclr_embedded")
 def simclr_embedded():
-    """Width-16 CIFAR ResNet-18 on the 32×32 embedded digits, 400 steps of 128 images, AdamW."""
-    train_data, eval_data = common.embedded_data()
+    """Width-0.25 CIFAR ResNet-18 on the 32×32 embedded digits, 400 steps of 128 images, AdamW."""
     task = SimCLRTaskConfig(
         temperature=0.5,
         model=common.embedded_model(hidden_dim=512, output_dim=128, num_layers=2),
-        train_data=train_data,
-        eval_data=eval_data,
-        optimizer=base.OptimizerConfig(type="adamw", weight_decay=1e-4),
-        learning_rate=base.LearningRateConfig(
-            base_learning_rate=2e-3, scaling="none", warmup_steps=40
-        ),
+        **common.embedded_data(),
+        **common.embedded_adamw(warmup_steps=40),
     )
     return common.embedded_experiment(task, train_steps=400)
 
 
 @register_experiment("simclr_imagenet")
 def simclr_imagenet():
-    """SimCLR v1 on ImageNet: ResNet-50, batch 4096, LARS lr 0.3·B/256, 100 epochs, T=0.1."""
+    """SimCLR v1 on ImageNet: ResNet-50 (each residual block's last BN starting at γ = 0, as in
+    the SimCLR release), batch 4096, LARS lr 0.3·B/256, 100 epochs, T=0.1."""
     global_batch = 4096
-    steps_per_epoch = IMAGENET_TRAIN_EXAMPLES // global_batch
-    train_data, eval_data = common.imagenet_data(
-        global_batch,
-        base.AugmentationConfig(
-            flip=True, color_jitter_strength=1.0, blur_prob=0.5
-        ),
-        base.ViewsConfig(global_size=224, global_scale=[0.08, 1.0]),
-    )
     task = SimCLRTaskConfig(
         temperature=0.1,
-        model=base.ModelConfig(
-            # The SimCLR release starts each residual block's last BN at γ = 0.
-            backbone=base.BackboneConfig(
-                type="resnet50", stem="imagenet", sync_bn=True, zero_init_residual=True
-            ),
-            projection_head=base.ProjectionHeadConfig(num_layers=2, hidden_dim=2048, output_dim=128),
+        model=common.resnet50_model(hidden_dim=2048, output_dim=128, num_layers=2),
+        **common.imagenet_data(
+            global_batch, base.AugmentationConfig(flip=True, color_jitter_strength=1.0, blur_prob=0.5)
         ),
-        train_data=train_data,
-        eval_data=eval_data,
-        optimizer=base.OptimizerConfig(type="lars", weight_decay=1e-6),
-        learning_rate=base.LearningRateConfig(
-            base_learning_rate=0.3, scaling="linear", warmup_steps=10 * steps_per_epoch
-        ),
+        **common.imagenet_lars(global_batch, base_learning_rate=0.3, weight_decay=1e-6),
     )
-    return base.ExperimentConfig(
-        task=task,
-        trainer=base.TrainerConfig(
-            train_steps=100 * steps_per_epoch, checkpoint_interval=5000, log_interval=100
-        ),
-        runtime=base.RuntimeConfig(distribution_strategy="tpu"),
-    )
+    return common.imagenet_experiment(task, epochs=100)

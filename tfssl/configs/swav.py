@@ -4,7 +4,6 @@ setting."""
 from dataclasses import dataclass
 
 from tfssl.configs import base, common
-from tfssl.configs.common import IMAGENET_TRAIN_EXAMPLES
 from tfssl.configs.registry import register_experiment, register_task
 
 
@@ -45,27 +44,17 @@ def swav_embedded():
     views, σ 3.5-14 px at the 224 px reference (0.5-2 px on a 32 px crop), breaks it. ε = 0.03
     (the SwAV authors' remedy for a loss stuck at ln K) sharpens the codes: with ε 0.05 and a
     milder blur the probe ended at 39.8%, under the random encoder's 41.2%."""
-    train_data, eval_data = common.embedded_data(views=common.embedded_multi_crop())
-    train_data.augmentation.flip = True
-    train_data.augmentation.blur_prob = 0.5
-    train_data.augmentation.blur_sigma = [3.5, 14.0]
-    model = common.embedded_model(hidden_dim=512, output_dim=64, num_layers=2)
-    model.backbone.standardize_input = True
     task = SwAVTaskConfig(
         num_prototypes=50,
-        temperature=0.1,
         epsilon=0.03,
-        sinkhorn_iterations=3,
         freeze_prototypes_steps=20,
         queue_length=512,
         queue_start_step=100,
-        model=model,
-        train_data=train_data,
-        eval_data=eval_data,
-        optimizer=base.OptimizerConfig(type="adamw", weight_decay=1e-4),
-        learning_rate=base.LearningRateConfig(
-            base_learning_rate=2e-3, scaling="none", warmup_steps=30
+        model=common.embedded_model(
+            hidden_dim=512, output_dim=64, num_layers=2, standardize_input=True
         ),
+        **common.blurred_embedded_data(common.embedded_multi_crop()),
+        **common.embedded_adamw(),
     )
     return common.embedded_experiment(
         task, train_steps=300, checkpoint_interval=150, log_interval=25
@@ -79,48 +68,21 @@ def swav_imagenet():
     to 0.0048, wd 1e-6, prototypes frozen for 313 steps (one epoch), 400 epochs. For batch 256,
     set queue_length=3840 and queue_start_step to 15 epochs."""
     global_batch = 4096
-    steps_per_epoch = IMAGENET_TRAIN_EXAMPLES // global_batch
-    train_data, eval_data = common.imagenet_data(
-        global_batch,
-        base.AugmentationConfig(
-            flip=True, color_jitter_strength=0.8, blur_prob=0.5
-        ),
-        base.ViewsConfig(
-            num_global=2,
-            global_size=224,
-            global_scale=[0.14, 1.0],
-            num_local=6,
-            local_size=96,
-            local_scale=[0.05, 0.14],
-        ),
+    views = base.ViewsConfig(
+        num_global=2, global_size=224, global_scale=[0.14, 1.0],
+        num_local=6, local_size=96, local_scale=[0.05, 0.14],
     )
     task = SwAVTaskConfig(
         num_prototypes=3000,
-        temperature=0.1,
-        epsilon=0.05,
-        sinkhorn_iterations=3,
         freeze_prototypes_steps=313,
-        queue_length=0,
-        model=base.ModelConfig(
-            backbone=base.BackboneConfig(type="resnet50", stem="imagenet", sync_bn=True),
-            projection_head=base.ProjectionHeadConfig(
-                num_layers=2, hidden_dim=2048, output_dim=128
-            ),
+        model=common.resnet50_model(
+            hidden_dim=2048, output_dim=128, num_layers=2, zero_init_residual=False
         ),
-        train_data=train_data,
-        eval_data=eval_data,
-        optimizer=base.OptimizerConfig(type="lars", weight_decay=1e-6),
-        learning_rate=base.LearningRateConfig(
-            base_learning_rate=0.3,
-            scaling="linear",
-            warmup_steps=10 * steps_per_epoch,
-            alpha=1e-3,
+        **common.imagenet_data(
+            global_batch,
+            base.AugmentationConfig(flip=True, color_jitter_strength=0.8, blur_prob=0.5),
+            views,
         ),
+        **common.imagenet_lars(global_batch, base_learning_rate=0.3, weight_decay=1e-6, alpha=1e-3),
     )
-    return base.ExperimentConfig(
-        task=task,
-        trainer=base.TrainerConfig(
-            train_steps=400 * steps_per_epoch, checkpoint_interval=5000, log_interval=100
-        ),
-        runtime=base.RuntimeConfig(distribution_strategy="tpu"),
-    )
+    return common.imagenet_experiment(task, epochs=400)

@@ -6,11 +6,13 @@ from tfssl.data.multiview import ViewSpec, multiview
 from tfssl.data.pipeline import eval_dataset, make_dataset, preprocess_for_eval
 from tfssl.data.sources import (
     ImageFolderScan,
+    count_tfrecords,
     from_image_folder,
     from_numpy,
     from_tfds,
     from_tfrecord,
     scan_image_folder,
+    tfds_split_size,
 )
 
 __all__ = [
@@ -18,6 +20,7 @@ __all__ = [
     "ImageFolderScan",
     "ViewSpec",
     "augment_view",
+    "count_tfrecords",
     "embedded_source_indices",
     "eval_dataset",
     "from_image_folder",
@@ -29,4 +32,5 @@ __all__ = [
     "multiview",
     "preprocess_for_eval",
     "scan_image_folder",
+    "tfds_split_size",
 ]

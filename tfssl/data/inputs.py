@@ -1,37 +1,91 @@
-"""From a task's `DataConfig` to tf.data: the source reader, and the per-replica training
-pipeline handed to `distribute_datasets_from_function`."""
+"""From a task's `DataConfig` to tf.data: the registered source readers, the dataset size, and
+the per-replica training pipeline handed to `distribute_datasets_from_function`."""
 
 import dataclasses
 
 import tensorflow as tf
 
-from tfssl import data  # noqa: F401  (the package's public readers and pipelines)
+from tfssl import data
+from tfssl.registry import Registry
+
+# `DataConfig.source` → reader: a class with static `read(config)`, the unshuffled, unbatched
+# `{"image", "label"}` dataset, and `size(config)`, its number of examples.
+SOURCES = Registry("data source")
+
+
+@SOURCES.register("embedded")
+class _Embedded:
+    """The built-in digits renders; `split` is train or test."""
+
+    @staticmethod
+    def read(config):
+        return data.from_numpy(*data.load_embedded(config.split))
+
+    @staticmethod
+    def size(config):
+        return len(data.load_embedded(config.split)[1])
+
+
+@SOURCES.register("tfds")
+class _TFDS:
+    """A prepared TFDS dataset `tfds_name`, its `split`, under data_dir `path` (or the default)."""
+
+    @staticmethod
+    def read(config):
+        return data.from_tfds(config.tfds_name, config.split, config.path or None)
+
+    @staticmethod
+    def size(config):
+        return data.tfds_split_size(config.tfds_name, config.split, config.path or None)
+
+
+@SOURCES.register("folder")
+class _Folder:
+    """`path/<class>/<image>` files; the size counts the images that decode (a scan decodes each
+    file once), since corrupt files are skipped by the reader too."""
+
+    @staticmethod
+    def read(config):
+        return data.from_image_folder(config.path)
+
+    @staticmethod
+    def size(config):
+        return len(data.scan_image_folder(config.path).files)
+
+
+@SOURCES.register("tfrecord")
+class _TFRecord:
+    """tf.train.Example records matching the file pattern `path`; the size counts the records
+    (one logged pass over the files)."""
+
+    @staticmethod
+    def read(config):
+        return data.from_tfrecord(config.path, label_offset=config.label_offset)
+
+    @staticmethod
+    def size(config):
+        return data.count_tfrecords(config.path)
 
 
 def build_source(data_config, with_index=False):
-    """The unbatched `{"image", "label"}` dataset a DataConfig names, and its size (or None).
+    """The unbatched `{"image", "label"}` dataset a data config names, and its size when the
+    dataset knows it without reading (None for TFRecords; `source_size` counts them).
 
     `with_index` adds `"index"`: int64 position of the example in the source, before any
     sharding or shuffling, so per-image state (pseudo-labels) can be looked up in training.
     """
-    source, size = _read_source(data_config)
+    source = SOURCES.get(data_config.source).read(data_config)
+    size = int(source.cardinality())
     if with_index:
         source = source.enumerate().map(lambda index, example: {**example, "index": index})
-    return source, size
+    return source, size if size >= 0 else None
 
 
-def _read_source(data_config):
-    if data_config.source == "embedded":
-        images, labels = data.load_embedded(data_config.split)
-        return data.from_numpy(images, labels), len(labels)
-    if data_config.source == "tfds":
-        return data.from_tfds(data_config.tfds_name, data_config.split, data_config.path or None), None
-    if data_config.source == "folder":
-        source = data.from_image_folder(data_config.path)
-        return source, int(source.cardinality())
-    if data_config.source == "tfrecord":
-        return data.from_tfrecord(data_config.path, label_offset=data_config.label_offset), None
-    raise ValueError(f"unknown data source '{data_config.source}'")
+def source_size(data_config):
+    """The number of examples of the source a data config names: the length of the embedded
+    split, a TFDS split's size from its metadata, the decodable images of a folder, or the
+    records of TFRecord files (counted, with a log line)."""
+    return SOURCES.get(data_config.source).size(data_config)
 
 
 def view_spec(views_config):

@@ -51,17 +51,7 @@ def from_tfds(name, split="train", data_dir=None):
     Raises:
       FileNotFoundError: when the dataset is not prepared under `data_dir`.
     """
-    where = data_dir or tfds.core.constants.DATA_DIR
-    missing = FileNotFoundError(
-        f"TFDS dataset {name!r} is not prepared in data_dir {where!r}; prepare it first "
-        f"(e.g. `tfds build {name} --data_dir {where}`), this library never downloads."
-    )
-    try:
-        builder = tfds.builder(name, data_dir=data_dir)
-    except tfds.core.DatasetNotFoundError as err:
-        raise missing from err
-    if not builder.is_prepared():
-        raise missing
+    builder = _prepared_builder(name, data_dir)
     has_label = "label" in builder.info.features
     ds = builder.as_dataset(split=split, shuffle_files=False)
 
@@ -73,6 +63,32 @@ def from_tfds(name, split="train", data_dir=None):
         return {"image": image, "label": tf.cast(label, tf.int64)}
 
     return ds.map(to_example, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def tfds_split_size(name, split="train", data_dir=None):
+    """The number of examples of `split` (a spec such as "train[:10%]" included) of a prepared
+    TFDS dataset, from the dataset's metadata: no example is read.
+
+    Raises:
+      FileNotFoundError: when the dataset is not prepared under `data_dir`.
+    """
+    return _prepared_builder(name, data_dir).info.splits[split].num_examples
+
+
+def _prepared_builder(name, data_dir):
+    """The TFDS builder of `name`, or a FileNotFoundError saying how to prepare it."""
+    where = data_dir or tfds.core.constants.DATA_DIR
+    missing = FileNotFoundError(
+        f"TFDS dataset {name!r} is not prepared in data_dir {where!r}; prepare it first "
+        f"(e.g. `tfds build {name} --data_dir {where}`), this library never downloads."
+    )
+    try:
+        builder = tfds.builder(name, data_dir=data_dir)
+    except tfds.core.DatasetNotFoundError as err:
+        raise missing from err
+    if not builder.is_prepared():
+        raise missing
+    return builder
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,10 +167,6 @@ def from_tfrecord(file_pattern, label_offset=0):
     Raises:
       FileNotFoundError: no file matches.
     """
-    patterns = [file_pattern] if isinstance(file_pattern, str) else list(file_pattern)
-    files = sorted(f for p in patterns for f in tf.io.gfile.glob(p))
-    if not files:
-        raise FileNotFoundError(f"no TFRecord files match {file_pattern}")
     features = {
         "image/encoded": tf.io.FixedLenFeature([], tf.string),
         "image/class/label": tf.io.FixedLenFeature([], tf.int64, default_value=-1),
@@ -166,8 +178,34 @@ def from_tfrecord(file_pattern, label_offset=0):
         label = tf.where(label < 0, tf.constant(-1, tf.int64), label - label_offset)
         return {"image": _decode(example["image/encoded"]), "label": label}
 
-    ds = tf.data.TFRecordDataset(files, num_parallel_reads=tf.data.AUTOTUNE)
+    ds = tf.data.TFRecordDataset(_tfrecord_files(file_pattern), num_parallel_reads=tf.data.AUTOTUNE)
     return ds.map(parse, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def count_tfrecords(file_pattern):
+    """The number of records in the TFRecord files matching `file_pattern` (a glob or a list of
+    globs). TFRecord files keep no count, so this reads every file once, and logs that it does.
+
+    Raises:
+      FileNotFoundError: no file matches.
+    """
+    files = _tfrecord_files(file_pattern)
+    logging.info(
+        "counting the records of %d TFRecord file(s) matching %s (reads every file once)",
+        len(files),
+        file_pattern,
+    )
+    ds = tf.data.TFRecordDataset(files, num_parallel_reads=tf.data.AUTOTUNE)
+    return int(ds.reduce(tf.constant(0, tf.int64), lambda count, _: count + 1))
+
+
+def _tfrecord_files(file_pattern):
+    """The sorted files matching a glob or a list of globs; FileNotFoundError when none does."""
+    patterns = [file_pattern] if isinstance(file_pattern, str) else list(file_pattern)
+    files = sorted(f for p in patterns for f in tf.io.gfile.glob(p))
+    if not files:
+        raise FileNotFoundError(f"no TFRecord files match {file_pattern}")
+    return files
 
 
 def _decode(encoded):

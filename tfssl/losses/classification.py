@@ -26,7 +26,4 @@ def pseudo_label_cross_entropy(labels, logits, weights=None):
     if weights is not None:
         losses = losses * tf.cast(weights, losses.dtype)
     hits = tf.cast(tf.equal(tf.argmax(logits, axis=-1, output_type=tf.int32), labels), losses.dtype)
-    total, correct, count = distributed.all_reduce_sum(
-        (tf.reduce_sum(losses), tf.reduce_sum(hits), tf.cast(tf.size(labels), losses.dtype))
-    )
-    return total / count, correct / count
+    return distributed.global_mean((losses, hits))

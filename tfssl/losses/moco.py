@@ -21,10 +21,7 @@ def info_nce_with_accuracy(q, k, queue, temperature=0.07):
     labels = tf.zeros([tf.shape(q)[0]], tf.int32)
     losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
     hits = tf.cast(tf.equal(tf.argmax(logits, axis=1, output_type=tf.int32), 0), q.dtype)
-    total_loss, total_hits, count = distributed.all_reduce_sum(
-        (tf.reduce_sum(losses), tf.reduce_sum(hits), tf.cast(tf.shape(q)[0], q.dtype))
-    )
-    return total_loss / count, total_hits / count
+    return distributed.global_mean((losses, hits))
 
 
 def info_nce(q, k, queue, temperature=0.07):

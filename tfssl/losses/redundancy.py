@@ -8,11 +8,10 @@ from tfssl.ops import distributed
 _EPSILON = 1e-5
 
 
-def _standardise(z, count):
+def _standardise(z):
     """Each feature of z [b, D] standardised with the global batch's mean and biased variance."""
-    mean = distributed.all_reduce_sum(tf.reduce_sum(z, axis=0)) / count  # [D]
-    centred = z - mean
-    variance = distributed.all_reduce_sum(tf.reduce_sum(tf.square(centred), axis=0)) / count  # [D]
+    centred = z - distributed.global_mean(z)  # mean [D]
+    variance = distributed.global_mean(tf.square(centred))  # [D]
     return centred / tf.sqrt(variance + _EPSILON)
 
 
@@ -30,7 +29,7 @@ def barlow_twins(z_a, z_b, lambd=5e-3):
     z_a, z_b = at_least_float32(z_a), at_least_float32(z_b)
     z_b = tf.cast(z_b, z_a.dtype)
     count = tf.cast(distributed.global_batch_size(tf.shape(z_a)[0]), z_a.dtype)
-    z_a, z_b = _standardise(z_a, count), _standardise(z_b, count)
+    z_a, z_b = _standardise(z_a), _standardise(z_b)
     c = distributed.all_reduce_sum(tf.matmul(z_a, z_b, transpose_a=True)) / count  # [D, D]
     diagonal = tf.linalg.diag_part(c)
     on_diagonal = tf.reduce_sum(tf.square(1.0 - diagonal))

@@ -13,10 +13,7 @@ def _global_mean_cosine(p, z):
     p = tf.math.l2_normalize(at_least_float32(p), axis=-1)
     z = tf.math.l2_normalize(tf.stop_gradient(at_least_float32(z)), axis=-1)
     cosines = tf.reduce_sum(p * tf.cast(z, p.dtype), axis=-1)  # [b]
-    total, count = distributed.all_reduce_sum(
-        (tf.reduce_sum(cosines), tf.cast(tf.shape(cosines)[0], cosines.dtype))
-    )
-    return total / count
+    return distributed.global_mean(cosines)
 
 
 def negative_cosine(p, z):

@@ -15,10 +15,8 @@ def embedding_std(z):
       z: [b, D] per-replica embeddings.
     """
     z = tf.math.l2_normalize(tf.cast(tf.stop_gradient(z), tf.float32), axis=-1)
-    count = tf.cast(distributed.global_batch_size(tf.shape(z)[0]), tf.float32)
-    total, total_sq = distributed.all_reduce_sum((tf.reduce_sum(z, 0), tf.reduce_sum(z * z, 0)))
-    mean = total / count  # [D]
-    variance = tf.maximum(total_sq / count - mean * mean, 0.0)
+    mean, mean_sq = distributed.global_mean((z, z * z))  # [D] each
+    variance = tf.maximum(mean_sq - mean * mean, 0.0)
     return tf.reduce_mean(tf.sqrt(variance))
 
 
@@ -31,5 +29,4 @@ def softmax_entropy(logits):
     """
     logits = tf.cast(tf.stop_gradient(logits), tf.float32)
     entropy = -tf.reduce_sum(tf.nn.softmax(logits) * tf.nn.log_softmax(logits), axis=-1)  # [b]
-    count = tf.cast(distributed.global_batch_size(tf.shape(logits)[0]), tf.float32)
-    return distributed.all_reduce_sum(tf.reduce_sum(entropy)) / count
+    return distributed.global_mean(entropy)

@@ -15,6 +15,7 @@ from tfssl import losses, ops
 from tfssl.evaluation import nmi
 from tfssl.methods.base import SelfSupervisedModel
 from tfssl.methods.pseudo_labels import (
+    check_cluster_count,
     cluster_weights,
     clustering_components,
     clustering_features,
@@ -63,6 +64,7 @@ class DeepCluster(SelfSupervisedModel):
         **kwargs,
     ):
         super().__init__(encoder, **kwargs)
+        check_cluster_count(num_clusters, num_examples)
         self.num_clusters = num_clusters
         self.num_examples = num_examples
         self.pca_dim = pca_dim

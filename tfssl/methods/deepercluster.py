@@ -23,6 +23,7 @@ from tfssl.data.rotation import NUM_ROTATIONS, rotate_batch
 from tfssl.evaluation import nmi
 from tfssl.methods.base import SelfSupervisedModel
 from tfssl.methods.pseudo_labels import (
+    check_cluster_count,
     cluster_weights,
     clustering_components,
     clustering_features,
@@ -124,6 +125,7 @@ class DeeperCluster(SelfSupervisedModel):
         **kwargs,
     ):
         super().__init__(encoder, **kwargs)
+        check_cluster_count(num_super_clusters * num_sub_clusters, num_examples)
         self.num_super_clusters = num_super_clusters
         self.num_sub_clusters = num_sub_clusters
         self.num_examples = num_examples

@@ -43,6 +43,15 @@ def cluster_weights(assignments, num_clusters):
     return (len(assignments) / (num_clusters * sizes[assignments])).astype(np.float32)
 
 
+def check_cluster_count(num_clusters, num_examples):
+    """Every cluster needs an image: more clusters than training images is a clear error."""
+    if not 1 < num_clusters <= num_examples:
+        raise ValueError(
+            f"{num_clusters} clusters for {num_examples} training images: need "
+            "1 < clusters <= images (task.num_clusters, or num_super_clusters * num_sub_clusters)"
+        )
+
+
 def clustering_components(task_config):
     """The encoder and the training-set size N of the methods that cluster the whole training
     set (DeepCluster, DeeperCluster)."""

@@ -2,7 +2,9 @@
 
 import keras
 
-_METHODS = {}
+from tfssl.registry import Registry
+
+METHODS = Registry("method")
 
 
 def register_method(*names):
@@ -11,18 +13,14 @@ def register_method(*names):
 
     def decorator(cls):
         for name in names:
-            if name in _METHODS:
-                raise ValueError(f"method '{name}' is registered twice")
-            _METHODS[name] = cls
+            METHODS.register(name)(cls)
         return keras.saving.register_keras_serializable(package="tfssl")(cls)
 
     return decorator
 
 
 def get_method(name):
-    if name not in _METHODS:
-        raise KeyError(f"unknown method '{name}' (known: {', '.join(sorted(_METHODS))})")
-    return _METHODS[name]
+    return METHODS.get(name)
 
 
 def build_model(task_config):

@@ -17,7 +17,7 @@ from tfssl import evaluation, losses, ops
 from tfssl.data import inputs
 from tfssl.methods.base import SelfSupervisedModel
 from tfssl.methods.builders import build_encoder
-from tfssl.methods.pseudo_labels import PseudoLabelCallback
+from tfssl.methods.pseudo_labels import PseudoLabelCallback, check_cluster_count
 from tfssl.methods.registry import register_method
 
 
@@ -136,6 +136,7 @@ class SeLa(SelfSupervisedModel):
         **kwargs,
     ):
         super().__init__(encoder, **kwargs)
+        check_cluster_count(num_clusters, num_examples)
         self.num_clusters = num_clusters
         self.num_examples = num_examples
         self.num_heads = num_heads

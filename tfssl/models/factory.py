@@ -6,14 +6,31 @@ from tfssl.models.layers import scaled_width
 from tfssl.models.resnet import resnet
 from tfssl.models.tiny import tiny_backbone
 from tfssl.models.vit import vit_small, vit_tiny
+from tfssl.registry import Registry
+
+# Config name → builder taking every option of `build_backbone` (besides `type`) by keyword.
+BACKBONES = Registry("backbone")
 
 
+def _resnet(depth, patch_size, image_size, **options):
+    """`resnet(depth)` under the factory signature; the ViT options do not apply to it."""
+    del patch_size, image_size  # ViT-only options.
+    return resnet(depth, **options)
+
+
+BACKBONES.register("resnet18")(functools.partial(_resnet, 18))
+BACKBONES.register("resnet34")(functools.partial(_resnet, 34))
+BACKBONES.register("resnet50")(functools.partial(_resnet, 50))
+
+
+@BACKBONES.register("tiny")
 def _tiny(
     stem, width_multiplier, zero_init_residual, sync_bn, bn_momentum, name, sobel,
-    standardize_input,
+    standardize_input, patch_size, image_size,
 ):
-    """`tiny_backbone` under the factory signature; base width 8; no stem or residual options."""
-    del stem, zero_init_residual  # The tiny backbone has neither.
+    """`tiny_backbone` under the factory signature; base width 8; no stem, residual or ViT
+    options."""
+    del stem, zero_init_residual, patch_size, image_size  # The tiny backbone has none of them.
     return tiny_backbone(
         width=scaled_width(8, width_multiplier),
         sync_bn=sync_bn,
@@ -26,7 +43,7 @@ def _tiny(
 
 def _vit(
     builder, stem, width_multiplier, zero_init_residual, sync_bn, bn_momentum, name, sobel,
-    standardize_input, **vit_options,
+    standardize_input, patch_size, image_size,
 ):
     """A ViT `builder` under the factory signature; the ResNet options do not apply to it."""
     del stem, width_multiplier, zero_init_residual, sync_bn, bn_momentum  # ResNet-only options.
@@ -34,18 +51,11 @@ def _vit(
         raise ValueError(
             "sobel and standardize_input are for convolutional backbones; a ViT embeds RGB patches"
         )
-    return builder(name=name or builder.__name__, **vit_options)
+    return builder(patch_size=patch_size, image_size=image_size, name=name or builder.__name__)
 
 
-_VITS = {"vit_tiny": vit_tiny, "vit_small": vit_small}
-
-_BACKBONES = {
-    "resnet18": functools.partial(resnet, 18),
-    "resnet34": functools.partial(resnet, 34),
-    "resnet50": functools.partial(resnet, 50),
-    "tiny": _tiny,
-    **{type_: functools.partial(_vit, builder) for type_, builder in _VITS.items()},
-}
+BACKBONES.register("vit_tiny")(functools.partial(_vit, vit_tiny))
+BACKBONES.register("vit_small")(functools.partial(_vit, vit_small))
 
 
 def build_backbone(
@@ -68,11 +78,11 @@ def build_backbone(
     `patch_size` and `image_size` (the input size their position embeddings are learned for).
     `sobel` feeds the backbone DeepCluster's fixed Sobel responses instead of the RGB image;
     `standardize_input` standardises each image first (`PerImageStandardization`).
+
+    Raises:
+      KeyError (also a ValueError): `type` is not registered; the message lists the types.
     """
-    if type not in _BACKBONES:
-        raise ValueError(f"Unknown backbone type {type!r}; valid types: {sorted(_BACKBONES)}.")
-    vit_options = dict(patch_size=patch_size, image_size=image_size) if type in _VITS else {}
-    return _BACKBONES[type](
+    return BACKBONES.get(type)(
         stem=stem,
         width_multiplier=width_multiplier,
         zero_init_residual=zero_init_residual,
@@ -81,5 +91,6 @@ def build_backbone(
         name=name,
         sobel=sobel,
         standardize_input=standardize_input,
-        **vit_options,
+        patch_size=patch_size,
+        image_size=image_size,
     )
