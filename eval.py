@@ -12,6 +12,8 @@ import os
 
 from absl import app, flags
 
+from tfssl import configure_host
+
 flags.DEFINE_string("model_dir", None, "A model_dir written by train.py (holds params.yaml).")
 flags.DEFINE_enum(
     "protocol", "linear", ["linear", "knn", "finetune", "clustering"], "Evaluation protocol."
@@ -61,4 +63,5 @@ def main(argv):
 
 if __name__ == "__main__":
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    configure_host()  # Before main() imports TensorFlow.
     app.run(main)

@@ -1,19 +1,27 @@
 """Trains, evaluates or exports a registered tfssl experiment.
 
-  python train.py --experiment=simclr_embedded --model_dir=/tmp/simclr
+python train.py --experiment=simclr_embedded --model_dir=/tmp/simclr
 """
 
 import os
 
 from absl import app, flags, logging
 
+from tfssl import configure_host
+
 flags.DEFINE_string("experiment", None, "Registered experiment name, e.g. simclr_embedded.")
 flags.DEFINE_string("model_dir", None, "Directory for checkpoints, params.yaml and results.")
 flags.DEFINE_multi_string("config_file", [], "YAML overrides, applied in order (repeatable).")
 flags.DEFINE_string("params_override", "", "Overrides applied last: 'a.b=1,c=d' or YAML.")
-flags.DEFINE_enum("mode", "train_and_eval", ["train", "train_and_eval", "eval", "export"], "What to run.")
-flags.DEFINE_enum("strategy", None, ["one_device", "mirrored", "tpu"], "Overrides runtime.distribution_strategy.")
-flags.DEFINE_integer("cpu_replicas", None, "Split the CPU into N logical devices (mirrored without GPUs).")
+flags.DEFINE_enum(
+    "mode", "train_and_eval", ["train", "train_and_eval", "eval", "export"], "What to run."
+)
+flags.DEFINE_enum(
+    "strategy", None, ["one_device", "mirrored", "tpu"], "Overrides runtime.distribution_strategy."
+)
+flags.DEFINE_integer(
+    "cpu_replicas", None, "Split the CPU into N logical devices (mirrored without GPUs)."
+)
 flags.DEFINE_string("tpu", None, "TPU name or address for --strategy=tpu.")
 flags.mark_flags_as_required(["experiment", "model_dir"])
 
@@ -53,4 +61,5 @@ def main(argv):
 
 if __name__ == "__main__":
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    configure_host()  # Before main() imports TensorFlow.
     app.run(main)

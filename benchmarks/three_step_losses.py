@@ -3,7 +3,7 @@ per experiment: a refactor that leaves the computation unchanged must leave thes
 
   flock /tmp/tfssl-cpu.lock python benchmarks/three_step_losses.py [--out F.json]
 
-The input pipeline runs deterministically and the warm-up is cut to the run's 3 steps, so two
+The input pipeline runs deterministically (the trainer shortens each warm-up to the 3 steps), so two
 runs of the same code print the same figures.
 """
 
@@ -28,16 +28,17 @@ def main():
     from tfssl import configs, registry_imports  # noqa: F401
     from tfssl.training import trainer
 
-    names = args.only.split(",") if args.only else [
-        n for n in configs.list_experiments() if n.endswith("_embedded")
-    ]
+    names = (
+        args.only.split(",")
+        if args.only
+        else [n for n in configs.list_experiments() if n.endswith("_embedded")]
+    )
     results = {}
     for name in names:
         context._reset_context()
         config = configs.get_experiment(name)
         config.trainer.train_steps = STEPS
         config.trainer.log_interval = 1
-        config.task.learning_rate.warmup_steps = min(config.task.learning_rate.warmup_steps, STEPS)
         config.task.train_data.deterministic = True
         with tempfile.TemporaryDirectory() as model_dir:
             _, history = trainer.train(config, model_dir)

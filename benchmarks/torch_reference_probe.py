@@ -47,10 +47,14 @@ def embedded_arrays(steps):
     task.train_data.augmentation.flip = False
     source, _ = inputs.build_source(task.train_data)
     stream = inputs.train_input_fn(source, task.train_data, seed=0)(tf.distribute.InputContext())
-    views = np.concatenate([
-        np.round(np.stack([np.asarray(v) for v in batch["views"]], axis=1) * 255).astype(np.uint8)
-        for batch in stream.take(steps)
-    ])
+    views = np.concatenate(
+        [
+            np.round(np.stack([np.asarray(v) for v in batch["views"]], axis=1) * 255).astype(
+                np.uint8
+            )
+            for batch in stream.take(steps)
+        ]
+    )
 
     def split(dataset):
         images, labels = zip(*((np.asarray(b["image"]), np.asarray(b["label"])) for b in dataset))
@@ -118,10 +122,14 @@ def train(method, views, steps, lr=2e-3, base_momentum=0.99):
 def features(encoder, images):
     encoder.eval()
     with torch.no_grad():
-        return np.concatenate([
-            encoder(torch.from_numpy(images[i : i + 512]).permute(0, 3, 1, 2).contiguous()).numpy()
-            for i in range(0, len(images), 512)
-        ])
+        return np.concatenate(
+            [
+                encoder(
+                    torch.from_numpy(images[i : i + 512]).permute(0, 3, 1, 2).contiguous()
+                ).numpy()
+                for i in range(0, len(images), 512)
+            ]
+        )
 
 
 def main():
@@ -148,10 +156,16 @@ def main():
         result = protocols.linear_protocol(
             scores, probe.c_grid, probe.held_out_fraction, probe.max_iter, seed=0
         )
-        print(json.dumps({
-            "method": f"torch_{method}", "steps": 0 if method == "random" else args.steps,
-            "linear_top1": round(float(result["top1"]), 4),
-        }), flush=True)
+        print(
+            json.dumps(
+                {
+                    "method": f"torch_{method}",
+                    "steps": 0 if method == "random" else args.steps,
+                    "linear_top1": round(float(result["top1"]), 4),
+                }
+            ),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

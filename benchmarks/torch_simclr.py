@@ -112,12 +112,23 @@ def main():
                 step()
             rates.append(args.steps * args.batch / (time.perf_counter() - start))
         rate = statistics.median(rates)
-        print(json.dumps({
-            "what": "step", "experiment": f"torch_simclr_{variant}", "global_batch": args.batch,
-            "images_per_sec": round(rate, 1), "views_per_sec": round(2 * rate, 1),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            "torch": torch.__version__, "threads": torch.get_num_threads(),
-        }), flush=True)
+        print(
+            json.dumps(
+                {
+                    "what": "step",
+                    "experiment": f"torch_simclr_{variant}",
+                    "global_batch": args.batch,
+                    "images_per_sec": round(rate, 1),
+                    "views_per_sec": round(2 * rate, 1),
+                    "peak_rss_mb": round(
+                        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+                    ),
+                    "torch": torch.__version__,
+                    "threads": torch.get_num_threads(),
+                }
+            ),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

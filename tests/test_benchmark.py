@@ -15,9 +15,20 @@ def test_benchmark_prints_one_json_line_per_measurement():
         "task.learning_rate.warmup_steps=0"
     )
     result = subprocess.run(
-        [sys.executable, "-m", "tfssl.benchmark", "--experiment=simclr_embedded",
-         f"--params_override={override}", "--steps=2", "--windows=2", "--warmup=1"],
-        capture_output=True, text=True, cwd=ROOT, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "tfssl.benchmark",
+            "--experiment=simclr_embedded",
+            f"--params_override={override}",
+            "--steps=2",
+            "--windows=2",
+            "--warmup=1",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
         env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -27,4 +38,3 @@ def test_benchmark_prints_one_json_line_per_measurement():
         assert line["experiment"] == "simclr_embedded" and line["global_batch"] == 16
         assert line["images_per_sec"] > 0 and line["peak_rss_mb"] > 0
         assert line["views_per_sec"] == pytest.approx(2 * line["images_per_sec"], rel=1e-2)
-

@@ -16,15 +16,24 @@ def _run(script, *args):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     return subprocess.run(
         [sys.executable, os.path.join(ROOT, script), *args],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=300,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
     )
 
 
 def test_train_on_two_cpu_replicas_then_eval(tmp_path):
     model_dir = str(tmp_path / "run")
     result = _run(
-        "train.py", "--experiment=simclr_embedded", f"--model_dir={model_dir}",
-        f"--params_override={TINY}", "--mode=train", "--strategy=mirrored", "--cpu_replicas=2",
+        "train.py",
+        "--experiment=simclr_embedded",
+        f"--model_dir={model_dir}",
+        f"--params_override={TINY}",
+        "--mode=train",
+        "--strategy=mirrored",
+        "--cpu_replicas=2",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "MirroredStrategy over 2 CPU device(s)" in result.stderr
@@ -42,7 +51,9 @@ def test_train_on_two_cpu_replicas_then_eval(tmp_path):
 
 def test_unknown_override_key_fails_with_suggestion(tmp_path):
     result = _run(
-        "train.py", "--experiment=simclr_embedded", f"--model_dir={tmp_path}",
+        "train.py",
+        "--experiment=simclr_embedded",
+        f"--model_dir={tmp_path}",
         "--params_override=trainer.train_stepz=3",
     )
     assert result.returncode != 0

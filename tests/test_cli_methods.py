@@ -40,9 +40,12 @@ def logs(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli_methods")
     runs = [
         [
-            f"--experiment={method}_embedded", f"--model_dir={root / method}",
-            f"--params_override={TINY}{METHODS[method][0]}", "--mode=train",
-            "--strategy=mirrored", "--cpu_replicas=2",
+            f"--experiment={method}_embedded",
+            f"--model_dir={root / method}",
+            f"--params_override={TINY}{METHODS[method][0]}",
+            "--mode=train",
+            "--strategy=mirrored",
+            "--cpu_replicas=2",
         ]
         for method in ORDER
     ]

@@ -48,8 +48,17 @@ def test_unknown_name_names_the_kind_suggests_and_lists():
 
 
 def test_library_registries_hold_every_choice_the_configs_accept():
-    assert BACKBONES.names() == ["resnet18", "resnet34", "resnet50", "tiny", "vit_small", "vit_tiny"]
+    assert BACKBONES.names() == [
+        "resnet18",
+        "resnet34",
+        "resnet50",
+        "tiny",
+        "vit_small",
+        "vit_tiny",
+    ]
     assert OPTIMIZERS.names() == ["adam", "adamw", "lars", "sgd"]
     assert SOURCES.names() == ["embedded", "folder", "tfds", "tfrecord"]
-    with pytest.raises(KeyError, match="unknown experiment 'simclr_embeded'; did you mean 'simclr_embedded'"):
+    with pytest.raises(
+        KeyError, match="unknown experiment 'simclr_embeded'; did you mean 'simclr_embedded'"
+    ):
         configs.get_experiment("simclr_embeded")

@@ -1,12 +1,26 @@
-"""tfssl: self- and semi-supervised visual representation learning in TensorFlow 2 / Keras 3."""
+"""tfssl: self- and semi-supervised visual representation learning in TensorFlow 2 / Keras 3.
 
-from tfssl.host_defaults import apply_host_defaults
+`import tfssl` imports neither TensorFlow nor the subpackages, and leaves the environment alone,
+so that a program can call `tfssl.configure_host()` before TensorFlow starts. The first use of a
+subpackage (`tfssl.configs`, `from tfssl import methods`) imports it, and every registered method
+and experiment with it.
+"""
 
-apply_host_defaults()  # Before the imports below load TensorFlow.
+import importlib
 
-from tfssl import configs, data, evaluation, losses, methods, models, ops, optim  # noqa: E402
-from tfssl import registry_imports  # noqa: E402,F401  (registers every method and experiment)
+from tfssl.host_defaults import configure_host
 
 __version__ = "0.1.0"
 
-__all__ = ["configs", "data", "evaluation", "losses", "methods", "models", "ops", "optim"]
+_SUBPACKAGES = ("configs", "data", "evaluation", "losses", "methods", "models", "ops", "optim")
+
+__all__ = ["configure_host", *_SUBPACKAGES]
+
+
+def __getattr__(name):
+    """Imports subpackage `name` and the registries on first use (PEP 562 module attribute)."""
+    if name not in _SUBPACKAGES:
+        raise AttributeError(f"module 'tfssl' has no attribute {name!r}")
+    module = importlib.import_module(f"tfssl.{name}")
+    importlib.import_module("tfssl.registry_imports")
+    return module

@@ -18,6 +18,8 @@ import time
 
 from absl import app, flags
 
+from tfssl.host_defaults import configure_host
+
 flags.DEFINE_string("experiment", None, "Registered experiment name.")
 flags.DEFINE_multi_string("config_file", [], "YAML overrides, applied in order.")
 flags.DEFINE_string("params_override", "", "Overrides applied last: 'a.b=1,c=d' or YAML.")
@@ -26,7 +28,8 @@ flags.DEFINE_integer("windows", 5, "Timed windows; the median is reported.")
 flags.DEFINE_integer("warmup", 3, "Untimed steps before the first window (tracing, caches).")
 flags.DEFINE_enum("what", "both", ["step", "pipeline", "both"], "What to measure.")
 flags.DEFINE_integer(
-    "decoded_size", 0,
+    "decoded_size",
+    0,
     "When > 0, the pipeline reads 512 in-memory decoded uint8 images of this side (e.g. 256 for "
     "ImageNet-style multi-crop) instead of the configured source: augmentation alone is timed.",
 )
@@ -61,7 +64,9 @@ def _synthetic_views(config, strategy):
     def dataset_fn(context):
         batch = context.get_per_replica_batch_size(data.global_batch_size)
         element = {
-            "views": tuple(tf.random.uniform([batch, s, s, 3], seed=i) for i, s in enumerate(sizes)),
+            "views": tuple(
+                tf.random.uniform([batch, s, s, 3], seed=i) for i, s in enumerate(sizes)
+            ),
             "label": tf.zeros([batch], tf.int64),
         }
         return tf.data.Dataset.from_tensors(element).cache().repeat()
@@ -153,4 +158,5 @@ def main(argv):
 
 if __name__ == "__main__":
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    configure_host()  # Before main() imports TensorFlow.
     app.run(main)

@@ -51,9 +51,14 @@ def test_files_then_override_in_order(tmp_path):
 
 
 def test_unknown_key_names_the_nearest_valid_key():
-    with pytest.raises(ConfigError, match=r"unknown config key 'task.train_data.global_batchsize'.*"
-                       r"did you mean 'task.train_data.global_batch_size'"):
-        configs.build_config("simclr_embedded", params_override="task.train_data.global_batchsize=64")
+    with pytest.raises(
+        ConfigError,
+        match=r"unknown config key 'task.train_data.global_batchsize'.*"
+        r"did you mean 'task.train_data.global_batch_size'",
+    ):
+        configs.build_config(
+            "simclr_embedded", params_override="task.train_data.global_batchsize=64"
+        )
     with pytest.raises(ConfigError, match="did you mean 'trainer.train_steps'"):
         configs.build_config("simclr_embedded", params_override="trainer.train_step=5")
 
@@ -76,7 +81,7 @@ def _official_files():
     for root, _, files in os.walk(OFFICIAL_CONFIGS):
         for file in sorted(files):
             if file.endswith(".yaml"):
-                yield f"{os.path.basename(root)}_{file[:-len('.yaml')]}", os.path.join(root, file)
+                yield f"{os.path.basename(root)}_{file[: -len('.yaml')]}", os.path.join(root, file)
 
 
 def test_official_yaml_files_build_their_registered_experiments():
@@ -100,7 +105,9 @@ def test_official_yaml_holds_only_what_the_experiment_sets():
         saved = yaml.safe_load(f)
     assert saved["task"]["optimizer"] == {"type": "adamw", "weight_decay": 1e-4}
     assert saved["task"]["learning_rate"] == {
-        "base_learning_rate": 0.002, "scaling": "none", "warmup_steps": 40
+        "base_learning_rate": 0.002,
+        "scaling": "none",
+        "warmup_steps": 40,
     }
     assert "eval_data" not in saved["task"]  # the embedded test split is the default
     assert saved["trainer"] == {"train_steps": 400, "checkpoint_interval": 100, "log_interval": 20}
@@ -109,7 +116,10 @@ def test_official_yaml_holds_only_what_the_experiment_sets():
         saved = yaml.safe_load(f)
     assert set(saved["task"]["optimizer"]) == {"type", "weight_decay", "exclude_from_weight_decay"}
     assert saved["task"]["eval_data"] == {
-        "source": "tfds", "tfds_name": "imagenet2012", "split": "validation", "image_size": 224
+        "source": "tfds",
+        "tfds_name": "imagenet2012",
+        "split": "validation",
+        "image_size": 224,
     }
 
 
@@ -127,8 +137,11 @@ def test_choices_are_validated_against_the_registries():
         "task.model.backbone.type='foo' is not one of "
         "['resnet18', 'resnet34', 'resnet50', 'tiny', 'vit_small', 'vit_tiny']"
     )
-    with pytest.raises(ConfigError, match=r"task.eval_data.source='hdf5' is not one of \['embedded', "
-                       r"'folder', 'tfds', 'tfrecord'\]"):
+    with pytest.raises(
+        ConfigError,
+        match=r"task.eval_data.source='hdf5' is not one of \['embedded', "
+        r"'folder', 'tfds', 'tfrecord'\]",
+    ):
         configs.build_config("simclr_embedded", params_override="task.eval_data.source=hdf5")
 
 
@@ -145,8 +158,15 @@ def test_simclr_imagenet_is_the_paper_setting():
 
 @pytest.mark.parametrize(
     "method, zero_init",
-    [("simclr", True), ("byol", True), ("simsiam", True), ("barlow_twins", True),
-     ("mocov2", False), ("swav", False), ("dino", False)],
+    [
+        ("simclr", True),
+        ("byol", True),
+        ("simsiam", True),
+        ("barlow_twins", True),
+        ("mocov2", False),
+        ("swav", False),
+        ("dino", False),
+    ],
 )
 def test_imagenet_residual_init_follows_each_release(method, zero_init):
     # SimCLR's TF ResNet, BYOL's Haiku bottleneck blocks and the SimSiam / Barlow Twins
@@ -162,7 +182,10 @@ def test_params_yaml_round_trip(tmp_path):
     with open(tmp_path / "params.yaml") as f:
         saved = yaml.safe_load(f)
     assert list(saved["task"]["optimizer"]) == [
-        "type", "weight_decay", "exclude_from_weight_decay", "adamw"
+        "type",
+        "weight_decay",
+        "exclude_from_weight_decay",
+        "adamw",
     ]
     assert saved["trainer"]["max_to_keep"] == 3  # defaults are kept
     restored = configs.load_model_dir_config(str(tmp_path), params_override="runtime.seed=4")

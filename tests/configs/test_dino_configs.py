@@ -11,7 +11,12 @@ def test_dino_imagenet_is_the_paper_setting_and_builds():
     assert task.model.backbone.type == "vit_small" and task.model.backbone.patch_size == 16
     assert task.train_data.global_batch_size == 1024
     views = task.train_data.views
-    assert (views.num_global, views.global_size, views.num_local, views.local_size) == (2, 224, 10, 96)
+    assert (views.num_global, views.global_size, views.num_local, views.local_size) == (
+        2,
+        224,
+        10,
+        96,
+    )
     assert task.optimizer.type == "adamw" and task.optimizer.weight_decay == 0.04
     assert task.learning_rate.base_learning_rate == 5e-4 and task.learning_rate.scaling == "linear"
     assert task.head.output_dim == 65536 and task.head.norm_last_layer

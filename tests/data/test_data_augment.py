@@ -127,7 +127,7 @@ def test_blur_keeps_constant_image_constant():
 def test_blur_equals_separable_reference_with_mirrored_borders():
     image = np.random.default_rng(3).uniform(size=(13, 9, 3)).astype(np.float32)
     sigma, radius = 1.7, 4
-    taps = np.exp(-np.arange(-radius, radius + 1) ** 2 / (2 * sigma**2))
+    taps = np.exp(-(np.arange(-radius, radius + 1) ** 2) / (2 * sigma**2))
     taps /= taps.sum()
     padded = np.pad(image, [(radius, radius), (radius, radius), (0, 0)], mode="reflect")
     rows = sum(t * padded[i : i + 13] for i, t in enumerate(taps))  # [13, 9 + 2r, 3]

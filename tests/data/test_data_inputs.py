@@ -27,7 +27,9 @@ def test_embedded_size_is_the_split_length(split):
 
 
 def test_tfds_size_comes_from_the_split_metadata(tiny_tfds):
-    config = EvalDataConfig(source="tfds", tfds_name="tiny_grey_digits", split="train", path=tiny_tfds)
+    config = EvalDataConfig(
+        source="tfds", tfds_name="tiny_grey_digits", split="train", path=tiny_tfds
+    )
     assert inputs.source_size(config) == 6
     assert inputs.source_size(dataclasses.replace(config, split="train[:50%]")) == 3
     source, size = inputs.build_source(config)

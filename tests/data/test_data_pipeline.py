@@ -41,8 +41,15 @@ def test_views_are_fixed_by_the_seed_when_order_is_not_deterministic():
 
     def views_by_label(deterministic, threadpool_size=0):
         ds = make_dataset(
-            source, spec, PARAMS, 4, seed=3, shuffle_buffer=0, repeat=False,
-            deterministic=deterministic, threadpool_size=threadpool_size,
+            source,
+            spec,
+            PARAMS,
+            4,
+            seed=3,
+            shuffle_buffer=0,
+            repeat=False,
+            deterministic=deterministic,
+            threadpool_size=threadpool_size,
         )
         return ds, {
             int(label): view.numpy()

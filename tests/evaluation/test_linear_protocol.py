@@ -45,9 +45,7 @@ def test_random_init_encoder_beats_raw_pixels_on_embedded():
     )
     keras.utils.set_random_seed(0)
     encoder = tfssl.models.build_backbone("resnet18", stem="cifar", width_multiplier=0.25)
-    batches = lambda x, y: tfssl.data.eval_dataset(
-        tfssl.data.from_numpy(x, y), 32, 256
-    )  # noqa: E731
+    batches = lambda x, y: tfssl.data.eval_dataset(tfssl.data.from_numpy(x, y), 32, 256)  # noqa: E731
     train_features, _ = extract_features(encoder, batches(train_images, train_labels))
     test_features, _ = extract_features(encoder, batches(test_images, test_labels))
     random_init = linear_probe(

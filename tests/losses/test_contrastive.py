@@ -64,7 +64,9 @@ def test_nt_xent_gradient_replica_rule(two_replicas):
     def grad_fn(a, b):
         with tf.GradientTape() as tape:
             tape.watch(a)
-            loss = losses.nt_xent(a, b, 0.5) / tf.distribute.get_replica_context().num_replicas_in_sync
+            loss = (
+                losses.nt_xent(a, b, 0.5) / tf.distribute.get_replica_context().num_replicas_in_sync
+            )
         return tape.gradient(loss, a)
 
     expected = grad_fn(tf.constant(z_a), tf.constant(z_b))

@@ -8,6 +8,7 @@ from tfssl import losses
 
 def barlow_twins_reference(z_a, z_b, lambd):
     """The Barlow Twins loss written out element by element, in float64."""
+
     def standardise(z):
         z = z.astype(np.float64)
         return (z - z.mean(0)) / np.sqrt(z.var(0) + 1e-5)

@@ -1,8 +1,9 @@
 """The comparison every default-run quality test makes: the trained encoder's linear probe
 against the probe of the very weights training started from."""
 
+from tfssl.evaluation import evaluate_linear
 from tfssl.evaluation.runner import load_model
-from tfssl.training import evaluate_linear, train
+from tfssl.training import train
 
 
 def train_and_probe(config, model_dir):

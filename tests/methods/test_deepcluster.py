@@ -87,7 +87,9 @@ def test_loss_is_the_weighted_cross_entropy_of_the_pseudo_labels():
     weights = cluster_weights(labels, K)[index]
     expected = -(weights * log_probs[np.arange(BATCH), labels[index]]).sum() / BATCH
     np.testing.assert_allclose(float(loss), expected, rtol=1e-5)
-    np.testing.assert_allclose(float(logs["cluster_acc"]), np.mean(logits.argmax(1) == labels[index]))
+    np.testing.assert_allclose(
+        float(logs["cluster_acc"]), np.mean(logits.argmax(1) == labels[index])
+    )
 
 
 def test_recluster_gives_k_non_empty_clusters_and_a_fresh_classifier():
@@ -112,7 +114,9 @@ def test_callback_reclusters_every_n_steps_during_fit_on_two_replicas(two_replic
     source = data.from_numpy(images, labels).enumerate().map(lambda i, e: {**e, "index": i})
     spec = data.ViewSpec(num_global=1, global_size=32)
     train = two_replicas.distribute_datasets_from_function(
-        lambda ctx: data.make_dataset(source, spec, data.AugmentParams(), BATCH // 2, input_context=ctx)
+        lambda ctx: data.make_dataset(
+            source, spec, data.AugmentParams(), BATCH // 2, input_context=ctx
+        )
     )
     (callback,) = model.training_callbacks(lambda: _eval_dataset(images, labels), 4)
     history = model.fit(train, steps_per_epoch=4, epochs=1, callbacks=[callback], verbose=0).history

@@ -57,7 +57,11 @@ def _labelled_model(config=None, seed=0):
 
 def _log_softmax(x):
     x = np.asarray(x, np.float64)
-    return x - x.max(1, keepdims=True) - np.log(np.exp(x - x.max(1, keepdims=True)).sum(1, keepdims=True))
+    return (
+        x
+        - x.max(1, keepdims=True)
+        - np.log(np.exp(x - x.max(1, keepdims=True)).sum(1, keepdims=True))
+    )
 
 
 def test_replicas_own_disjoint_super_classes_covering_all():
@@ -81,7 +85,9 @@ def test_loss_is_super_class_plus_sub_class_cross_entropy():
     super_targets = np.repeat(np.arange(4), BATCH) * M + model.super_clusters.numpy()[rows]
     sub_targets = model.sub_clusters.numpy()[rows]
     weights = model.sample_weights.numpy()[rows]
-    super_logits = features @ model.super_classifier.kernel.numpy() + model.super_classifier.bias.numpy()
+    super_logits = (
+        features @ model.super_classifier.kernel.numpy() + model.super_classifier.bias.numpy()
+    )
     kernel, bias = model.sub_classifiers.kernel.numpy(), model.sub_classifiers.bias.numpy()
     sub_logits = np.einsum("nd,ndk->nk", features, kernel[super_targets]) + bias[super_targets]
     n = np.arange(4 * BATCH)

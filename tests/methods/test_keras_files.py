@@ -24,4 +24,6 @@ def test_keras_file_reloads_every_method(method, tmp_path):
     np.testing.assert_allclose(reloaded(images), model(images), atol=1e-6)
     assert len(reloaded.weights) == len(model.weights)
     for saved, loaded in zip(model.weights, reloaded.weights):
-        np.testing.assert_array_equal(keras.ops.convert_to_numpy(loaded), keras.ops.convert_to_numpy(saved))
+        np.testing.assert_array_equal(
+            keras.ops.convert_to_numpy(loaded), keras.ops.convert_to_numpy(saved)
+        )

@@ -120,9 +120,7 @@ def test_v1_and_v2_differ_in_head_temperature_and_blur():
     assert len(v1_model.projection_head.layers) == 1  # one linear layer
 
 
-@pytest.mark.parametrize(
-    "version,temperature,schedule", [(1, 0.07, "step"), (2, 0.2, "cosine")]
-)
+@pytest.mark.parametrize("version,temperature,schedule", [(1, 0.07, "step"), (2, 0.2, "cosine")])
 def test_imagenet_configs_follow_the_papers(version, temperature, schedule):
     config = configs.get_experiment(f"mocov{version}_imagenet").validate()
     task = config.task

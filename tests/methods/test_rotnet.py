@@ -39,7 +39,9 @@ def test_rotations_of_an_asymmetric_image():
     np.testing.assert_array_equal(rotated[6, :, :, 0], [[2, 0], [3, 1]])
     np.testing.assert_array_equal(rotated[7, :, :, 0], [[12, 10], [13, 11]])
     for r in range(4):
-        np.testing.assert_array_equal(rotated[2 * r + 1, :, :, 0], np.rot90(image[0, :, :, 0] + 10, r))
+        np.testing.assert_array_equal(
+            rotated[2 * r + 1, :, :, 0], np.rot90(image[0, :, :, 0] + 10, r)
+        )
 
 
 def test_loss_equals_numpy_cross_entropy_over_the_four_rotations():
@@ -74,9 +76,14 @@ def test_two_fit_steps_on_two_replicas(two_replicas):
     with two_replicas.scope():
         model = build_training_model(config, total_steps=2)
     before = [w.copy() for w in model.rotation_head.get_weights()]
-    dataset = tf.data.Dataset.from_tensors({"views": (_images(),)}).repeat().unbatch().batch(GLOBAL_BATCH)
+    dataset = (
+        tf.data.Dataset.from_tensors({"views": (_images(),)}).repeat().unbatch().batch(GLOBAL_BATCH)
+    )
     history = model.fit(
-        two_replicas.experimental_distribute_dataset(dataset), steps_per_epoch=2, epochs=1, verbose=0
+        two_replicas.experimental_distribute_dataset(dataset),
+        steps_per_epoch=2,
+        epochs=1,
+        verbose=0,
     ).history
     assert int(model.optimizer.iterations.numpy()) == 2
     assert np.isfinite(history["loss"][0]) and 0.0 <= history["rotation_acc"][0] <= 1.0
@@ -85,7 +92,10 @@ def test_two_fit_steps_on_two_replicas(two_replicas):
 
 def test_rotation_accuracy_rises_on_a_fixed_batch():
     model = build_training_model(
-        tiny_rotnet_config(task={"learning_rate": {"type": "constant", "base_learning_rate": 1e-2}}), total_steps=30
+        tiny_rotnet_config(
+            task={"learning_rate": {"type": "constant", "base_learning_rate": 1e-2}}
+        ),
+        total_steps=30,
     )
     images = _images(2) * 0.2
     images[:, :8] += 0.8  # a bright band at the top: its side tells the rotation

@@ -15,6 +15,8 @@ def test_default_embedded_run_beats_random_init_without_collapse(tmp_path, metho
     config = configs.get_experiment(f"{method}_embedded").validate()
     _, history, trained, baseline = train_and_probe(config, str(tmp_path))
     final_std = history[-1]["embedding_std"]
-    print(f"{method}: linear top-1 {trained:.3f} vs random init {baseline:.3f}, std {final_std:.4f}")
+    print(
+        f"{method}: linear top-1 {trained:.3f} vs random init {baseline:.3f}, std {final_std:.4f}"
+    )
     assert trained > baseline
     assert final_std > 0.01  # collapse drives it to 0; spread-out unit vectors give ~1/sqrt(D)

@@ -43,7 +43,11 @@ class TinyGAN(SelfSupervisedModel):
     @classmethod
     def components_from_config(cls, task_config):
         decoder = keras.Sequential(
-            [keras.Input([4]), keras.layers.Dense(SIZE * SIZE * 3), keras.layers.Reshape([SIZE, SIZE, 3])],
+            [
+                keras.Input([4]),
+                keras.layers.Dense(SIZE * SIZE * 3),
+                keras.layers.Reshape([SIZE, SIZE, 3]),
+            ],
             name="decoder",
         )
         return {
@@ -122,7 +126,9 @@ def _one_step(strategy, initial_weights, images):
     model.set_weights(initial_weights)
     dataset = None
     for replica in range(replicas):
-        part = tf.data.Dataset.from_tensors({"views": (images[replica * rows : (replica + 1) * rows],)})
+        part = tf.data.Dataset.from_tensors(
+            {"views": (images[replica * rows : (replica + 1) * rows],)}
+        )
         dataset = part if dataset is None else dataset.concatenate(part)
     model.fit(
         strategy.distribute_datasets_from_function(lambda _: dataset.repeat()),

@@ -12,7 +12,7 @@ from tfssl.models.layers import PerImageStandardization
 
 def test_each_image_gets_zero_mean_and_unit_std():
     rng = np.random.default_rng(0)
-    images = (rng.uniform(size=(3, 8, 6, 3)) * [[[[0.1]]], [[[1.0]]], [[[0.5]]]] + 0.2)
+    images = rng.uniform(size=(3, 8, 6, 3)) * [[[[0.1]]], [[[1.0]]], [[[0.5]]]] + 0.2
     images = images.astype(np.float32)
     out = np.asarray(PerImageStandardization()(images))
     flat = images.reshape(3, -1).astype(np.float64)

@@ -8,7 +8,9 @@ def test_ema_update_mixes_target_and_online():
     target = [tf.Variable([1.0, 2.0]), tf.Variable([[3.0]])]
     online = [tf.Variable([3.0, -2.0]), tf.Variable([[1.0]])]
     tf.function(lambda: ema_update(target, online, 0.9))()
-    np.testing.assert_allclose(target[0].numpy(), [0.9 * 1 + 0.1 * 3, 0.9 * 2 + 0.1 * -2], rtol=1e-6)
+    np.testing.assert_allclose(
+        target[0].numpy(), [0.9 * 1 + 0.1 * 3, 0.9 * 2 + 0.1 * -2], rtol=1e-6
+    )
     np.testing.assert_allclose(target[1].numpy(), [[0.9 * 3 + 0.1 * 1]], rtol=1e-6)
 
 

@@ -10,7 +10,9 @@ from tfssl.ops import clustering as kmeans_lib
 
 
 def _blobs(n=600, centers=8, dim=16, seed=0):
-    x, _ = make_blobs(n_samples=n, centers=centers, n_features=dim, cluster_std=1.5, random_state=seed)
+    x, _ = make_blobs(
+        n_samples=n, centers=centers, n_features=dim, cluster_std=1.5, random_state=seed
+    )
     return x.astype(np.float32)
 
 
@@ -73,7 +75,9 @@ def test_two_replicas_equal_one_device_on_global_batch(two_replicas):
     outputs = run_on_replicas(two_replicas, lambda v: ops.kmeans(v, 4, seed=0), x)
     for replica, (replica_centroids, replica_assignments) in enumerate(outputs):
         np.testing.assert_allclose(replica_centroids, centroids, atol=1e-5)
-        np.testing.assert_array_equal(replica_assignments, np.asarray(assignments)[replica * 32 : (replica + 1) * 32])
+        np.testing.assert_array_equal(
+            replica_assignments, np.asarray(assignments)[replica * 32 : (replica + 1) * 32]
+        )
 
 
 def test_assign_is_chunked(monkeypatch):

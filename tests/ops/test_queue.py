@@ -28,8 +28,6 @@ def test_queue_enqueues_the_global_batch_on_two_replicas(two_replicas):
     step(distributed_keys)
     step(split_global(two_replicas, keys + 10)[0])
     for replica_values in two_replicas.experimental_local_results(queue.values):
-        np.testing.assert_array_equal(
-            replica_values.numpy()[:, 0], [12, 13, 2, 3, 10, 11]
-        )
+        np.testing.assert_array_equal(replica_values.numpy()[:, 0], [12, 13, 2, 3, 10, 11])
     ordered = queue.ordered().numpy()[:, 0]
     np.testing.assert_array_equal(ordered, [2, 3, 10, 11, 12, 13])

@@ -5,7 +5,9 @@ import tensorflow as tf
 from tfssl.ops import sigmoid_rampup
 
 
-@pytest.mark.parametrize("step, expected", [(0, np.exp(-5.0)), (50, np.exp(-1.25)), (100, 1.0), (250, 1.0)])
+@pytest.mark.parametrize(
+    "step, expected", [(0, np.exp(-5.0)), (50, np.exp(-1.25)), (100, 1.0), (250, 1.0)]
+)
 def test_sigmoid_rampup_values(step, expected):
     assert float(sigmoid_rampup(step, 100)) == pytest.approx(expected, rel=1e-6)
 

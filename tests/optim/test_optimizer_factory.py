@@ -67,7 +67,9 @@ def test_factory_types_and_options():
 def test_factory_errors():
     with pytest.raises(ValueError, match="adamw"):
         build_optimizer("adam", 1e-3, weight_decay=0.1)
-    with pytest.raises(KeyError, match=r"unknown optimizer 'rmsprop'.*known: adam, adamw, lars, sgd"):
+    with pytest.raises(
+        KeyError, match=r"unknown optimizer 'rmsprop'.*known: adam, adamw, lars, sgd"
+    ):
         build_optimizer("rmsprop", 1e-3)
     with pytest.raises(TypeError, match="eta"):
         build_optimizer("sgd", 1e-3, eta=0.01)  # an option of another optimizer

@@ -68,7 +68,10 @@ def test_warmup_longer_than_the_run_is_shortened_and_logged(type_, caplog):
     from tfssl.training.optimization import build_learning_rate
 
     config = LearningRateConfig(
-        type=type_, base_learning_rate=0.3, scaling="none", warmup_steps=40,
+        type=type_,
+        base_learning_rate=0.3,
+        scaling="none",
+        warmup_steps=40,
         decay_boundaries=[50] if type_ == "step" else [],
     )
     with caplog.at_level("INFO"):

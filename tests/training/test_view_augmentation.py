@@ -25,6 +25,8 @@ def test_byol_imagenet_is_asymmetric_and_simclr_symmetric():
 
 def test_wrong_number_of_per_view_values_names_the_field():
     config = configs.get_experiment("byol_embedded")
-    configs.merge(config, {"task": {"train_data": {"augmentation": {"blur_probs": [1.0, 0.1, 0.5]}}}})
+    configs.merge(
+        config, {"task": {"train_data": {"augmentation": {"blur_probs": [1.0, 0.1, 0.5]}}}}
+    )
     with pytest.raises(ConfigError, match=r"augmentation\.blur_probs needs 2 values"):
         config.validate()

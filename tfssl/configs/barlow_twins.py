@@ -41,8 +41,12 @@ def barlow_twins_imagenet():
     rate), wd 1.5e-6, 10 warm-up epochs of 1000."""
     global_batch = 2048
     augmentation = base.AugmentationConfig(
-        flip=True, color_jitter_strength=0.5, color_jitter_prob=0.8, grayscale_prob=0.2,
-        blur_prob=0.55, solarize_prob=0.1,
+        flip=True,
+        color_jitter_strength=0.5,
+        color_jitter_prob=0.8,
+        grayscale_prob=0.2,
+        blur_prob=0.55,
+        solarize_prob=0.1,
     )
     task = BarlowTwinsTaskConfig(
         lambd=5e-3,

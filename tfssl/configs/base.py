@@ -270,7 +270,8 @@ class LearningRateConfig:
         if self.base_learning_rate <= 0 or self.warmup_steps < 0:
             raise ConfigError(f"{path}: need base_learning_rate > 0 and warmup_steps >= 0")
         if self.type == "step" and (
-            not self.decay_boundaries or sorted(self.decay_boundaries) != list(self.decay_boundaries)
+            not self.decay_boundaries
+            or sorted(self.decay_boundaries) != list(self.decay_boundaries)
         ):
             raise ConfigError(f"{path}: a step schedule needs increasing decay_boundaries")
 
@@ -349,10 +350,14 @@ class RuntimeConfig:
 
     def validate(self, path="runtime"):
         _check_choice(
-            f"{path}.distribution_strategy", self.distribution_strategy, ("one_device", "mirrored", "tpu")
+            f"{path}.distribution_strategy",
+            self.distribution_strategy,
+            ("one_device", "mirrored", "tpu"),
         )
         _check_choice(
-            f"{path}.mixed_precision", self.mixed_precision, ("float32", "mixed_bfloat16", "mixed_float16")
+            f"{path}.mixed_precision",
+            self.mixed_precision,
+            ("float32", "mixed_bfloat16", "mixed_float16"),
         )
         if self.cpu_replicas < 1 or self.inter_op_threads < 0:
             raise ConfigError(f"{path}: need cpu_replicas >= 1 and inter_op_threads >= 0")

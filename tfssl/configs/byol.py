@@ -44,8 +44,12 @@ def byol_imagenet():
     solarisation (0 / 0.2) of the two views."""
     global_batch = 4096
     augmentation = base.AugmentationConfig(
-        flip=True, color_jitter_strength=0.5, color_jitter_prob=0.8, grayscale_prob=0.2,
-        blur_probs=[1.0, 0.1], solarize_probs=[0.0, 0.2],
+        flip=True,
+        color_jitter_strength=0.5,
+        color_jitter_prob=0.8,
+        grayscale_prob=0.2,
+        blur_probs=[1.0, 0.1],
+        solarize_probs=[0.0, 0.2],
     )
     task = BYOLTaskConfig(
         predictor_hidden_dim=4096,

@@ -37,8 +37,12 @@ def embedded_multi_crop(num_local=4):
     """Multi-crop of the embedded runs (SwAV, DINO): 2 crops of 32×32 at scale [0.3, 1] and
     `num_local` of 16×16 at scale [0.1, 0.3]."""
     return base.ViewsConfig(
-        num_global=2, global_size=32, global_scale=[0.3, 1.0],
-        num_local=num_local, local_size=16, local_scale=[0.1, 0.3],
+        num_global=2,
+        global_size=32,
+        global_scale=[0.3, 1.0],
+        num_local=num_local,
+        local_size=16,
+        local_scale=[0.1, 0.3],
     )
 
 
@@ -146,9 +150,7 @@ def embedded_bootstrap_setup():
     """Data, model and optimiser shared by BYOL's and SimSiam's embedded runs: per-image
     standardised input and horizontal flips, a 2-layer 512→128 projector, AdamW 2e-3 (weight
     decay 1e-4, 30 warm-up steps), as TaskConfig fields."""
-    data = embedded_data(
-        augmentation=base.AugmentationConfig(flip=True, color_jitter_strength=0.5)
-    )
+    data = embedded_data(augmentation=base.AugmentationConfig(flip=True, color_jitter_strength=0.5))
     model = embedded_model(hidden_dim=512, output_dim=128, num_layers=2, standardize_input=True)
     return {"model": model, **data, **embedded_adamw()}
 
@@ -158,7 +160,9 @@ def embedded_experiment(task, train_steps, checkpoint_interval=100, log_interval
     return base.ExperimentConfig(
         task=task,
         trainer=base.TrainerConfig(
-            train_steps=train_steps, checkpoint_interval=checkpoint_interval, log_interval=log_interval
+            train_steps=train_steps,
+            checkpoint_interval=checkpoint_interval,
+            log_interval=log_interval,
         ),
         runtime=base.RuntimeConfig(seed=0, inter_op_threads=1),
     )

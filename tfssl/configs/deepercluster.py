@@ -24,7 +24,9 @@ class DeeperClusterTaskConfig(base.TaskConfig):
     def validate(self, path="task"):
         super().validate(path)
         if self.num_super_clusters < 1 or self.num_sub_clusters < 1:
-            raise base.ConfigError(f"{path}: need num_super_clusters >= 1 and num_sub_clusters >= 1")
+            raise base.ConfigError(
+                f"{path}: need num_super_clusters >= 1 and num_sub_clusters >= 1"
+            )
         if self.pca_dim < 1 or self.kmeans_iterations < 1 or self.recluster_every_steps < 0:
             raise base.ConfigError(
                 f"{path}: need pca_dim >= 1, kmeans_iterations >= 1, recluster_every_steps >= 0"

@@ -103,8 +103,12 @@ def dino_imagenet():
         solarize_probs=[0.0, 0.2, 0.0],
     )
     views = base.ViewsConfig(
-        num_global=2, global_size=224, global_scale=[0.4, 1.0],
-        num_local=10, local_size=96, local_scale=[0.05, 0.4],
+        num_global=2,
+        global_size=224,
+        global_scale=[0.4, 1.0],
+        num_local=10,
+        local_size=96,
+        local_scale=[0.05, 0.4],
     )
     task = DINOTaskConfig(
         head=DINOHeadConfig(output_dim=65536, hidden_dim=2048, bottleneck_dim=256),

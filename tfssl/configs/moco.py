@@ -69,8 +69,12 @@ def _embedded(version):
     mocov2_embedded's linear probe after 400 steps: 31.8% at K=4096, 34.6% at 1024, 40.1% at 256.
     """
     task = _task(
-        version, queue_size=256, momentum=0.99, shuffle_bn_splits=4,
-        backbone=common.embedded_backbone(), head_width=512,
+        version,
+        queue_size=256,
+        momentum=0.99,
+        shuffle_bn_splits=4,
+        backbone=common.embedded_backbone(),
+        head_width=512,
         **common.embedded_data(augmentation=_augmentation(version, flip=False)),
         **common.embedded_adamw(warmup_steps=40),
     )
@@ -83,8 +87,12 @@ def _imagenet(version):
     cosine schedule."""
     epoch = common.steps_per_epoch(256)
     task = _task(
-        version, queue_size=65536, momentum=0.999, shuffle_bn_splits=1,
-        backbone=base.BackboneConfig(type="resnet50", stem="imagenet"), head_width=2048,
+        version,
+        queue_size=65536,
+        momentum=0.999,
+        shuffle_bn_splits=1,
+        backbone=base.BackboneConfig(type="resnet50", stem="imagenet"),
+        head_width=2048,
         **common.imagenet_data(
             256,
             _augmentation(version, flip=True),

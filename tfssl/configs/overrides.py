@@ -46,7 +46,11 @@ def _coerce(value, annotation, path):
     if origin in (list, tuple):
         if not isinstance(value, (list, tuple)):
             raise ConfigError(f"{path} expects a list, got {value!r}")
-        return [_coerce(v, args[0], f"{path}[{i}]") for i, v in enumerate(value)] if args else list(value)
+        return (
+            [_coerce(v, args[0], f"{path}[{i}]") for i, v in enumerate(value)]
+            if args
+            else list(value)
+        )
     if annotation is bool:
         if not isinstance(value, bool):
             raise ConfigError(f"{path} expects true/false, got {value!r}")
@@ -137,7 +141,9 @@ def parse_params_override(text):
         return result
     parsed = yaml.safe_load(text)
     if not isinstance(parsed, dict):
-        raise ConfigError(f"params_override is neither key=value pairs nor a YAML mapping: {text!r}")
+        raise ConfigError(
+            f"params_override is neither key=value pairs nor a YAML mapping: {text!r}"
+        )
     return parsed
 
 
@@ -157,7 +163,9 @@ def as_written(config):
         if f.name in base.unchosen_fields(config):
             continue
         value = getattr(config, f.name)
-        values[f.name] = as_written(value) if dataclasses.is_dataclass(value) else copy.deepcopy(value)
+        values[f.name] = (
+            as_written(value) if dataclasses.is_dataclass(value) else copy.deepcopy(value)
+        )
     return values
 
 

@@ -34,7 +34,8 @@ def simclr_imagenet():
         temperature=0.1,
         model=common.resnet50_model(hidden_dim=2048, output_dim=128, num_layers=2),
         **common.imagenet_data(
-            global_batch, base.AugmentationConfig(flip=True, color_jitter_strength=1.0, blur_prob=0.5)
+            global_batch,
+            base.AugmentationConfig(flip=True, color_jitter_strength=1.0, blur_prob=0.5),
         ),
         **common.imagenet_lars(global_batch, base_learning_rate=0.3, weight_decay=1e-6),
     )

@@ -50,7 +50,10 @@ def simsiam_imagenet():
     2048→512→2048 at a fixed rate, batch 512, SGD lr 0.05·B/256, wd 1e-4, 100 epochs."""
     global_batch = 512
     augmentation = base.AugmentationConfig(
-        flip=True, color_jitter_strength=0.5, color_jitter_prob=0.8, grayscale_prob=0.2,
+        flip=True,
+        color_jitter_strength=0.5,
+        color_jitter_prob=0.8,
+        grayscale_prob=0.2,
         blur_prob=0.5,
     )
     task = SimSiamTaskConfig(

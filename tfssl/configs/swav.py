@@ -69,8 +69,12 @@ def swav_imagenet():
     set queue_length=3840 and queue_start_step to 15 epochs."""
     global_batch = 4096
     views = base.ViewsConfig(
-        num_global=2, global_size=224, global_scale=[0.14, 1.0],
-        num_local=6, local_size=96, local_scale=[0.05, 0.14],
+        num_global=2,
+        global_size=224,
+        global_scale=[0.14, 1.0],
+        num_local=6,
+        local_size=96,
+        local_scale=[0.05, 0.14],
     )
     task = SwAVTaskConfig(
         num_prototypes=3000,

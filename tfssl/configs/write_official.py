@@ -19,7 +19,7 @@ def main():
     for name in list_experiments():
         config = get_experiment(name)
         method = config.task.method
-        path = os.path.normpath(os.path.join(ROOT, method, f"{name[len(method) + 1:]}.yaml"))
+        path = os.path.normpath(os.path.join(ROOT, method, f"{name[len(method) + 1 :]}.yaml"))
         write_yaml(config, path, defaults=default_config(method))
         print(path)
 

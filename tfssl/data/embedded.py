@@ -6,11 +6,12 @@ learnable; it needs no download and lets SSL methods be trained and probed end t
 """
 
 import os
-import tempfile
 
 import numpy as np
 from absl import logging
 from sklearn.datasets import load_digits
+
+from tfssl.files import atomic_write
 
 IMAGE_SIZE = 32
 NUM_CLASSES = 10
@@ -113,18 +114,10 @@ def _read_cache(path):
 
 
 def _write_cache(path, images, labels):
-    """Writes the arrays atomically (temp file + rename); a failure only logs a warning."""
+    """Writes the arrays atomically (`tfssl.files.atomic_write`); a failure only logs a warning."""
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, images=images, labels=labels)
-            os.chmod(tmp, 0o644)  # mkstemp creates 0600; the cache is shareable.
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        with atomic_write(path) as tmp:
+            np.savez(tmp, images=images, labels=labels)
     except OSError as err:
         logging.warning("could not write cache %s: %s", path, err)
 

@@ -84,7 +84,10 @@ def eval_dataset(source, image_size, batch_size):
     """
 
     def prepare(example):
-        return {"image": preprocess_for_eval(example["image"], image_size), "label": example["label"]}
+        return {
+            "image": preprocess_for_eval(example["image"], image_size),
+            "label": example["label"],
+        }
 
     ds = source.map(prepare, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     ds = ds.batch(batch_size, drop_remainder=False)

@@ -3,6 +3,8 @@
 import numpy as np
 import tensorflow as tf
 
+from tfssl.data import inputs
+
 
 def extract_features(encoder, dataset, strategy=None):
     """Runs `encoder` (inference mode) over a dataset of `{"image", "label"}` batches; with a
@@ -29,3 +31,12 @@ def extract_features(encoder, dataset, strategy=None):
             np.asarray(y, np.int64) for y in strategy.experimental_local_results(replica_labels)
         )
     return np.concatenate(features), np.concatenate(labels)
+
+
+def split_features(task, encoder, strategy=None):
+    """`{"train": (x, y), "test": (x, y)}`: `extract_features` of the task's whole training split
+    and of its evaluation split, the input of every frozen-feature protocol."""
+    return {
+        "train": extract_features(encoder, inputs.train_split_input(task), strategy),
+        "test": extract_features(encoder, inputs.eval_input(task.eval_data), strategy),
+    }

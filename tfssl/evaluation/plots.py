@@ -12,9 +12,7 @@ from sklearn.manifold import TSNE  # noqa: E402
 
 def nearest_neighbours(train_features, query_features, k=8):
     """Indices [Q, k] of each query's k most cosine-similar train features."""
-    normalise = lambda x: x / np.maximum(
-        np.linalg.norm(x, axis=1, keepdims=True), 1e-12
-    )  # noqa: E731
+    normalise = lambda x: x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)  # noqa: E731
     similarity = normalise(query_features) @ normalise(train_features).T  # [Q, N]
     return np.argsort(-similarity, axis=1, kind="stable")[:, :k]
 

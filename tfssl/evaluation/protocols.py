@@ -1,34 +1,43 @@
 """The frozen-feature protocols (linear probe, weighted kNN, k-means clustering) as functions of
-cached train/test features, each returning the dict that `eval.py` writes as JSON."""
+train/test features, each returning the dict that `eval.py` writes as JSON; the one linear and
+the one kNN probe of the library (`train.py`'s final probe and the `KNNProbe` callback call them)."""
 
 import numpy as np
 from sklearn.cluster import KMeans
 
 from tfssl.evaluation.clustering_metrics import ari, clustering_accuracy, nmi
+from tfssl.evaluation.features import split_features
 from tfssl.evaluation.knn import knn_predict
 from tfssl.evaluation.linear_probe import linear_probe
 
 
-def linear_protocol(
-    features, c_grid=(0.01, 0.1, 1.0, 10.0), held_out_fraction=0.2, max_iter=1000, seed=0
-):
-    """Linear probe; `features` is `{"train": (x, y), "test": (x, y)}`."""
+def linear_protocol(features, settings, seed=0):
+    """Linear probe (`linear_probe`) of `features`, `{"train": (x, y), "test": (x, y)}`, with the
+    C grid, held-out fraction and iteration cap of `settings` (a `configs.EvaluationConfig`)."""
     (train_x, train_y), (test_x, test_y) = features["train"], features["test"]
     results = linear_probe(
         train_x,
         train_y,
         test_x,
         test_y,
-        c_grid=c_grid,
-        held_out_fraction=held_out_fraction,
-        max_iter=max_iter,
+        c_grid=settings.c_grid,
+        held_out_fraction=settings.held_out_fraction,
+        max_iter=settings.max_iter,
         seed=seed,
     )
     return {"protocol": "linear", **results}
 
 
+def evaluate_linear(config, encoder, strategy=None):
+    """The linear probe `train.py` reports after training: `linear_protocol` of `encoder`'s
+    features of the task's train and eval splits, with the task's probe settings and seed."""
+    features = split_features(config.task, encoder, strategy)
+    return linear_protocol(features, config.task.evaluation, config.runtime.seed)
+
+
 def knn_protocol(features, k=200, temperature=0.07):
-    """Weighted kNN of the test features against the train bank."""
+    """Weighted kNN (`knn_predict`) of the test features against the train bank; `features` is
+    `{"train": (x, y), "test": (x, y)}`."""
     (train_x, train_y), (test_x, test_y) = features["train"], features["test"]
     num_classes = int(max(train_y.max(), test_y.max())) + 1
     predictions = np.asarray(

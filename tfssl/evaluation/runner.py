@@ -11,10 +11,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfssl.data import inputs
 from tfssl.evaluation import finetune as finetune_lib
 from tfssl.evaluation import plots, protocols
-from tfssl.evaluation.features import extract_features
+from tfssl.evaluation.features import split_features
 from tfssl.evaluation.label_fraction import class_balanced_subset
+from tfssl.files import atomic_write, write_json
+from tfssl.training.trainer import build_model, restore_model, strategy_from_config
 
 
 @dataclasses.dataclass
@@ -33,26 +36,14 @@ class EvalOptions:
     checkpoint: str = None
 
 
-def _training():
-    from tfssl import training  # imported late: tfssl.training imports tfssl.evaluation
-
-    return training
-
-
 def load_model(config, model_dir, checkpoint=None, random_init=False):
     """The model of `model_dir` (latest or given checkpoint), or the same architecture freshly
     initialised with `runtime.seed` when `random_init` (the baseline every protocol is read
     against). Call inside the strategy scope."""
-    training = _training()
     if not random_init:
-        return training.restore_model(config, model_dir, checkpoint)
-    from tfssl import methods
-    from tfssl.training.trainer import _view_sizes
-
+        return restore_model(config, model_dir, checkpoint)
     keras.utils.set_random_seed(config.runtime.seed)
-    model = methods.build_model(config.task)
-    model.build_for_views(_view_sizes(config.task.train_data.views))
-    return model
+    return build_model(config, config.trainer.train_steps)
 
 
 def feature_cache_path(config, model_dir, options):
@@ -87,18 +78,12 @@ def cached_features(config, encoder, path, strategy=None):
             return {
                 split: (cache[f"{split}_x"], cache[f"{split}_y"]) for split in ("train", "test")
             }
-    from tfssl.data import inputs
-    task = config.task
-    features = {
-        "train": extract_features(encoder, inputs.train_split_input(task), strategy),
-        "test": extract_features(encoder, inputs.eval_input(task.eval_data), strategy),
-    }
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+    features = split_features(config.task, encoder, strategy)
     arrays = {
         f"{split}_{part}": value for split, xy in features.items() for part, value in zip("xy", xy)
     }
-    np.savez(f"{path}.tmp.npz", **arrays)
-    os.replace(f"{path}.tmp.npz", path)
+    with atomic_write(path) as tmp:
+        np.savez(tmp, **arrays)
     return features
 
 
@@ -118,7 +103,6 @@ def images_at(source, indices):
 def write_plots(config, features, model_dir, method="pca", num_queries=8, k=8, seed=0, suffix=""):
     """`retrieval<suffix>.png` (test queries and their top-k train neighbours) and
     `embedding_<method><suffix>.png` (test features coloured by label) in `model_dir`."""
-    from tfssl.data import inputs
     (train_x, train_y), (test_x, test_y) = features["train"], features["test"]
     queries = np.random.default_rng(seed).choice(len(test_x), num_queries, replace=False)
     neighbours = plots.nearest_neighbours(train_x, test_x[queries], k)  # [Q, k]
@@ -150,14 +134,15 @@ def head_assignments(model, features, batch_size=4096):
     """argmax of the model's own cluster head on features [N, D], or None when it has none."""
     if model.cluster_logits(tf.zeros([1, features.shape[1]])) is None:
         return None
-    return np.concatenate([
-        np.argmax(model.cluster_logits(tf.constant(features[i : i + batch_size])), axis=-1)
-        for i in range(0, len(features), batch_size)
-    ])
+    return np.concatenate(
+        [
+            np.argmax(model.cluster_logits(tf.constant(features[i : i + batch_size])), axis=-1)
+            for i in range(0, len(features), batch_size)
+        ]
+    )
 
 
 def _finetune(config, model, features, options, strategy):
-    from tfssl.data import inputs
     train_labels = features["train"][1]
     subset = class_balanced_subset(train_labels, options.label_fraction, seed=config.runtime.seed)
     source, _ = inputs.build_source(config.task.train_data)
@@ -194,27 +179,21 @@ def evaluate(config, model_dir, protocol, options=None, strategy=None):
     `eval_<protocol>_<checkpoint name>.json`, so they never overwrite the final encoder's results.
     """
     options = options or EvalOptions()
-    training = _training()
-    strategy = strategy or training.trainer.strategy_from_config(config.runtime)
+    strategy = strategy or strategy_from_config(config.runtime)
     with strategy.scope():
         model = load_model(config, model_dir, options.checkpoint, options.random_init)
     features = cached_features(
         config, model.encoder, feature_cache_path(config, model_dir, options), strategy
     )
-    evaluation = config.task.evaluation
     if protocol == "linear":
-        results = protocols.linear_protocol(
-            features,
-            evaluation.c_grid,
-            evaluation.held_out_fraction,
-            evaluation.max_iter,
-            config.runtime.seed,
-        )
+        results = protocols.linear_protocol(features, config.task.evaluation, config.runtime.seed)
     elif protocol == "knn":
         results = protocols.knn_protocol(features, options.k, options.temperature)
     elif protocol == "clustering":
         results = protocols.clustering_protocol(
-            features, seed=config.runtime.seed, head_clusters=head_assignments(model, features["test"][0])
+            features,
+            seed=config.runtime.seed,
+            head_clusters=head_assignments(model, features["test"][0]),
         )
     elif protocol == "finetune":
         results = _finetune(config, model, features, options, strategy)
@@ -226,5 +205,5 @@ def evaluate(config, model_dir, protocol, options=None, strategy=None):
         write_plots(
             config, features, model_dir, options.embedding, seed=config.runtime.seed, suffix=suffix
         )
-    training.trainer.write_json(results, os.path.join(model_dir, f"eval_{protocol}{suffix}.json"))
+    write_json(results, os.path.join(model_dir, f"eval_{protocol}{suffix}.json"))
     return results

@@ -187,7 +187,9 @@ class SelfSupervisedModel(keras.Model):
         )
 
     def get_build_config(self):
-        return None if self._built_spec is None else {"element_spec": _spec_config(self._built_spec)}
+        return (
+            None if self._built_spec is None else {"element_spec": _spec_config(self._built_spec)}
+        )
 
     def build_from_config(self, config):
         if config and "element_spec" in config:

@@ -79,6 +79,4 @@ def build_predictor(dim, hidden_dim, model_config, name="predictor"):
 
 def build_classifier(input_dim, num_classes, name="classifier"):
     """A linear classifier [N, input_dim] → [N, num_classes] logits."""
-    return keras.Sequential(
-        [keras.Input([input_dim]), keras.layers.Dense(num_classes)], name=name
-    )
+    return keras.Sequential([keras.Input([input_dim]), keras.layers.Dense(num_classes)], name=name)

@@ -13,19 +13,12 @@ import tensorflow as tf
 
 from tfssl import losses, ops
 from tfssl.evaluation import nmi
-from tfssl.methods.base import SelfSupervisedModel
-from tfssl.methods.pseudo_labels import (
-    check_cluster_count,
-    cluster_weights,
-    clustering_components,
-    clustering_features,
-    reclustering_callback,
-)
+from tfssl.methods.pseudo_labels import ReclusteringModel, check_cluster_count, cluster_weights
 from tfssl.methods.registry import register_method
 
 
 @register_method("deepcluster")
-class DeepCluster(SelfSupervisedModel):
+class DeepCluster(ReclusteringModel):
     """DeepCluster: cross-entropy of a k-way classifier on pseudo-labels from k-means.
 
     The pseudo-label and weight of every training image are `ops.ExampleMemory` rows indexed by
@@ -33,51 +26,23 @@ class DeepCluster(SelfSupervisedModel):
     with the model. `recluster` replaces them; a `PseudoLabelCallback` calls it during `fit`.
 
     Args:
-      encoder: a Keras model from images [N, H, W, 3] to features [N, D].
       num_clusters: k.
-      num_examples: N, the training set size.
-      pca_dim: dimension of the PCA-whitened features that are clustered.
-      kmeans_iterations: Lloyd iterations per clustering.
-      recluster_every_steps: optimizer steps between clusterings (0: once per epoch).
-      seed: seed of the k-means and of the classifier re-initialisation.
+      encoder, num_examples, pca_dim, kmeans_iterations, recluster_every_steps, seed: see
+        `ReclusteringModel`.
     """
 
     metric_names = ("cluster_acc",)
-    options = (
-        "num_clusters",
-        "num_examples",
-        "pca_dim",
-        "kmeans_iterations",
-        "recluster_every_steps",
-        "seed",
-    )
+    options = ("num_clusters",) + ReclusteringModel.options
 
-    def __init__(
-        self,
-        encoder,
-        num_clusters,
-        num_examples,
-        pca_dim=256,
-        kmeans_iterations=20,
-        recluster_every_steps=0,
-        seed=0,
-        **kwargs,
-    ):
-        super().__init__(encoder, **kwargs)
+    def __init__(self, encoder, num_clusters, num_examples, **kwargs):
+        super().__init__(encoder, num_examples, **kwargs)
         check_cluster_count(num_clusters, num_examples)
         self.num_clusters = num_clusters
-        self.num_examples = num_examples
-        self.pca_dim = pca_dim
-        self.kmeans_iterations = kmeans_iterations
-        self.recluster_every_steps = recluster_every_steps
-        self.seed = seed
         self.classifier = keras.layers.Dense(num_clusters, name="cluster_classifier")
         self.pseudo_labels = ops.ExampleMemory(num_examples, dtype="int32", name="pseudo_labels")
-        self.sample_weights = ops.ExampleMemory(num_examples, initializer="ones", name="sample_weights")
-
-    @classmethod
-    def components_from_config(cls, task_config):
-        return {**clustering_components(task_config), "seed": 0}
+        self.sample_weights = ops.ExampleMemory(
+            num_examples, initializer="ones", name="sample_weights"
+        )
 
     def compute_batch_loss(self, data, training):
         """Cross-entropy on the pseudo-labels of the batch's images, each weighted so that every
@@ -104,7 +69,7 @@ class DeepCluster(SelfSupervisedModel):
           dict with `nmi_previous` (against the previous assignments) and, when `dataset` has
           labels, `nmi_labels`; and the cluster-size range.
         """
-        x, labels = clustering_features(self.encoder, dataset, self.num_examples, self.pca_dim)
+        x, labels = self.clustering_features(dataset)
         _, assignments = ops.kmeans(x, self.num_clusters, self.kmeans_iterations, seed=seed)
         assignments = np.asarray(assignments)
         previous = self.pseudo_labels.numpy()
@@ -112,8 +77,11 @@ class DeepCluster(SelfSupervisedModel):
         self.sample_weights.assign(cluster_weights(assignments, self.num_clusters))
         self._reinitialise_classifier(seed)
         sizes = np.bincount(assignments, minlength=self.num_clusters)
-        stats = {"nmi_previous": nmi(previous, assignments), "min_size": int(sizes.min()),
-                 "max_size": int(sizes.max())}
+        stats = {
+            "nmi_previous": nmi(previous, assignments),
+            "min_size": int(sizes.min()),
+            "max_size": int(sizes.max()),
+        }
         if (labels >= 0).all():
             stats["nmi_labels"] = nmi(labels, assignments)
         return stats
@@ -124,6 +92,3 @@ class DeepCluster(SelfSupervisedModel):
         kernel, bias = self.classifier.kernel, self.classifier.bias
         kernel.assign(keras.initializers.GlorotUniform(seed=seed)(kernel.shape))
         bias.assign(tf.zeros_like(bias))
-
-    def training_callbacks(self, train_images_fn, steps_per_epoch):
-        return [reclustering_callback(self, train_images_fn, steps_per_epoch)]

@@ -21,14 +21,7 @@ from tfssl import losses, ops
 from tfssl.data import inputs
 from tfssl.data.rotation import NUM_ROTATIONS, rotate_batch
 from tfssl.evaluation import nmi
-from tfssl.methods.base import SelfSupervisedModel
-from tfssl.methods.pseudo_labels import (
-    check_cluster_count,
-    cluster_weights,
-    clustering_components,
-    clustering_features,
-    reclustering_callback,
-)
+from tfssl.methods.pseudo_labels import ReclusteringModel, check_cluster_count, cluster_weights
 from tfssl.methods.registry import register_method
 from tfssl.ops import distributed
 
@@ -56,11 +49,13 @@ class SubClassHeads(keras.layers.Layer):
     def build(self, input_shape):
         dim = input_shape[-1]
         self.kernel = self.add_weight(
-            shape=(self.num_heads, dim, self.num_classes), name="kernel",
+            shape=(self.num_heads, dim, self.num_classes),
+            name="kernel",
             initializer=keras.initializers.RandomNormal(stddev=HEAD_INITIALIZER_STDDEV),
         )
-        self.bias = self.add_weight(shape=(self.num_heads, self.num_classes), name="bias",
-                                    initializer="zeros")
+        self.bias = self.add_weight(
+            shape=(self.num_heads, self.num_classes), name="bias", initializer="zeros"
+        )
 
     def call(self, features, heads, available):
         """Each row's logits under its own head, computing only the `available` heads.
@@ -87,7 +82,7 @@ class SubClassHeads(keras.layers.Layer):
 
 
 @register_method("deepercluster")
-class DeeperCluster(SelfSupervisedModel):
+class DeeperCluster(ReclusteringModel):
     """DeeperCluster: super-class (rotation × super-cluster) and sub-class cross-entropies.
 
     Pseudo-labels (super-cluster, sub-cluster) and per-image weights are `ops.ExampleMemory`
@@ -97,48 +92,27 @@ class DeeperCluster(SelfSupervisedModel):
       encoder: a Keras model from images [N, H, W, 3] to features [N, D].
       num_super_clusters: m.
       num_sub_clusters: k, sub-clusters per super-cluster.
-      num_examples: N, the training set size.
-      pca_dim, kmeans_iterations, recluster_every_steps, seed: as DeepCluster.
+      encoder, num_examples, pca_dim, kmeans_iterations, recluster_every_steps, seed: see
+        `ReclusteringModel`.
     """
 
     metric_names = ("super_acc", "sub_acc", "owned_fraction")
-    options = (
-        "num_super_clusters",
-        "num_sub_clusters",
-        "num_examples",
-        "pca_dim",
-        "kmeans_iterations",
-        "recluster_every_steps",
-        "seed",
-    )
+    options = ("num_super_clusters", "num_sub_clusters") + ReclusteringModel.options
 
-    def __init__(
-        self,
-        encoder,
-        num_super_clusters,
-        num_sub_clusters,
-        num_examples,
-        pca_dim=256,
-        kmeans_iterations=20,
-        recluster_every_steps=0,
-        seed=0,
-        **kwargs,
-    ):
-        super().__init__(encoder, **kwargs)
+    def __init__(self, encoder, num_super_clusters, num_sub_clusters, num_examples, **kwargs):
+        super().__init__(encoder, num_examples, **kwargs)
         check_cluster_count(num_super_clusters * num_sub_clusters, num_examples)
         self.num_super_clusters = num_super_clusters
         self.num_sub_clusters = num_sub_clusters
-        self.num_examples = num_examples
-        self.pca_dim = pca_dim
-        self.kmeans_iterations = kmeans_iterations
-        self.recluster_every_steps = recluster_every_steps
-        self.seed = seed
         num_super_classes = NUM_ROTATIONS * num_super_clusters
         self.super_classifier = keras.layers.Dense(
-            num_super_classes, name="super_classifier",
+            num_super_classes,
+            name="super_classifier",
             kernel_initializer=keras.initializers.RandomNormal(stddev=HEAD_INITIALIZER_STDDEV),
         )
-        self.sub_classifiers = SubClassHeads(num_super_classes, num_sub_clusters, name="sub_classifiers")
+        self.sub_classifiers = SubClassHeads(
+            num_super_classes, num_sub_clusters, name="sub_classifiers"
+        )
         # Until the first clustering, super-clusters i mod m: every replica's stream is non-empty.
         self.super_clusters = ops.ExampleMemory(
             num_examples,
@@ -147,11 +121,9 @@ class DeeperCluster(SelfSupervisedModel):
             name="super_clusters",
         )
         self.sub_clusters = ops.ExampleMemory(num_examples, dtype="int32", name="sub_clusters")
-        self.sample_weights = ops.ExampleMemory(num_examples, initializer="ones", name="sample_weights")
-
-    @classmethod
-    def components_from_config(cls, task_config):
-        return {**clustering_components(task_config), "seed": 0}
+        self.sample_weights = ops.ExampleMemory(
+            num_examples, initializer="ones", name="sample_weights"
+        )
 
     def compute_batch_loss(self, data, training):
         """Super-class CE over all rotated rows + sub-class CE over the rows whose super-class
@@ -171,10 +143,14 @@ class DeeperCluster(SelfSupervisedModel):
             super_classes, self.super_classifier(features), weights
         )
         owned_weights = weights * tf.cast(mask, weights.dtype)
-        sub_loss, sub_acc = losses.pseudo_label_cross_entropy(sub_clusters, sub_logits, owned_weights)
+        sub_loss, sub_acc = losses.pseudo_label_cross_entropy(
+            sub_clusters, sub_logits, owned_weights
+        )
         owned_fraction = distributed.global_mean(tf.cast(mask, tf.float32))
         return super_loss + sub_loss, {
-            "super_acc": super_acc, "sub_acc": sub_acc, "owned_fraction": owned_fraction,
+            "super_acc": super_acc,
+            "sub_acc": sub_acc,
+            "owned_fraction": owned_fraction,
         }
 
     def build_inputs(self, data_config, seed):
@@ -202,7 +178,9 @@ class DeeperCluster(SelfSupervisedModel):
 
         def owned_by(replica):
             def keep(example):
-                return tf.equal(self.super_clusters.lookup(example["index"]) % num_replicas, replica)
+                return tf.equal(
+                    self.super_clusters.lookup(example["index"]) % num_replicas, replica
+                )
 
             return keep
 
@@ -214,7 +192,9 @@ class DeeperCluster(SelfSupervisedModel):
         upright = self.super_classifier(features)[:, : self.num_super_clusters]  # rotation 0
         heads = tf.range(self.num_super_clusters)  # rotation 0's super-classes are 0 … m − 1
         kernel = tf.gather(self.sub_classifiers.kernel, heads)  # [m, D, k]
-        sub = tf.einsum("nd,mdk->nmk", features, kernel) + tf.gather(self.sub_classifiers.bias, heads)
+        sub = tf.einsum("nd,mdk->nmk", features, kernel) + tf.gather(
+            self.sub_classifiers.bias, heads
+        )
         joint = tf.nn.log_softmax(upright)[:, :, None] + tf.nn.log_softmax(sub)  # [N, m, k]
         return tf.reshape(joint, [tf.shape(features)[0], -1])
 
@@ -223,7 +203,7 @@ class DeeperCluster(SelfSupervisedModel):
         set; stores the assignments and per-image weights N / (K·|cluster|) over the K clusters
         that occur (uniform over clusters, as DeepCluster) and re-initialises every head.
         Returns NMI statistics as DeepCluster does."""
-        x, labels = clustering_features(self.encoder, dataset, self.num_examples, self.pca_dim)
+        x, labels = self.clustering_features(dataset)
         super_clusters, sub_clusters = ops.hierarchical_kmeans(
             x, self.num_super_clusters, self.num_sub_clusters, self.kmeans_iterations, seed
         )
@@ -252,8 +232,3 @@ class DeeperCluster(SelfSupervisedModel):
             variable.assign(init(variable.shape))
         for variable in (self.super_classifier.bias, self.sub_classifiers.bias):
             variable.assign(tf.zeros_like(variable))
-
-    def training_callbacks(self, train_images_fn, steps_per_epoch):
-        """Reclustering every `recluster_every_steps` steps (default: every epoch), as
-        DeepCluster."""
-        return [reclustering_callback(self, train_images_fn, steps_per_epoch)]

@@ -89,7 +89,9 @@ class DINO(SelfSupervisedModel):
         self.clip_grad = clip_grad
         self.freeze_last_layer_steps = freeze_last_layer_steps
         self.teacher = self.add_teacher(
-            ops.EMATeacher([encoder, head], [teacher_encoder, teacher_head], base_momentum, "cosine")
+            ops.EMATeacher(
+                [encoder, head], [teacher_encoder, teacher_head], base_momentum, "cosine"
+            )
         )
         self.center = self.add_weight(
             shape=(1, head.output_shape[-1]),

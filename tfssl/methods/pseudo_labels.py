@@ -10,6 +10,7 @@ from absl import logging
 
 from tfssl import evaluation
 from tfssl.data import inputs
+from tfssl.methods.base import SelfSupervisedModel
 from tfssl.methods.builders import build_encoder
 
 
@@ -52,15 +53,6 @@ def check_cluster_count(num_clusters, num_examples):
         )
 
 
-def clustering_components(task_config):
-    """The encoder and the training-set size N of the methods that cluster the whole training
-    set (DeepCluster, DeeperCluster)."""
-    return {
-        "encoder": build_encoder(task_config.model.backbone),
-        "num_examples": inputs.source_size(task_config.train_data),
-    }
-
-
 class PseudoLabelCallback(keras.callbacks.Callback):
     """Calls `update(dataset, step)` before every optimizer step that `schedule` accepts and keeps
     the statistics it returns in `history`.
@@ -95,14 +87,64 @@ class PseudoLabelCallback(keras.callbacks.Callback):
         )
 
 
-def reclustering_callback(model, train_images_fn, steps_per_epoch):
-    """DeepCluster's schedule: `model.recluster` before every `model.recluster_every_steps`-th
-    step (every epoch when 0; step 0 included), the clustering before step s seeded with
-    `model.seed` + s."""
-    every = model.recluster_every_steps or steps_per_epoch
-    return PseudoLabelCallback(
-        train_images_fn,
-        schedule=lambda step: step % every == 0,
-        update=lambda dataset, step: model.recluster(dataset, seed=model.seed + step),
-        name="reclustered",
-    )
+class ReclusteringModel(SelfSupervisedModel):
+    """The base of DeepCluster and DeeperCluster: every `recluster_every_steps` optimizer steps
+    (every epoch when 0; step 0 included) the subclass's `recluster(dataset, seed)` clusters the
+    encoder's features of the whole training set, the clustering before step s seeded with
+    `seed` + s.
+
+    Args:
+      encoder: a Keras model from images [N, H, W, 3] to features [N, D].
+      num_examples: N, the training set size (from the data source).
+      pca_dim: dimension of the PCA-whitened features that are clustered.
+      kmeans_iterations: Lloyd iterations per clustering.
+      recluster_every_steps: optimizer steps between clusterings (0: once per epoch).
+      seed: seed of the k-means and of the heads' re-initialisation.
+    """
+
+    options = ("num_examples", "pca_dim", "kmeans_iterations", "recluster_every_steps", "seed")
+
+    def __init__(
+        self,
+        encoder,
+        num_examples,
+        pca_dim=256,
+        kmeans_iterations=20,
+        recluster_every_steps=0,
+        seed=0,
+        **kwargs,
+    ):
+        super().__init__(encoder, **kwargs)
+        self.num_examples = num_examples
+        self.pca_dim = pca_dim
+        self.kmeans_iterations = kmeans_iterations
+        self.recluster_every_steps = recluster_every_steps
+        self.seed = seed
+
+    @classmethod
+    def components_from_config(cls, task_config):
+        return {
+            "encoder": build_encoder(task_config.model.backbone),
+            "num_examples": inputs.source_size(task_config.train_data),
+            "seed": 0,
+        }
+
+    def clustering_features(self, dataset):
+        """`clustering_features` of the current encoder on the whole training set."""
+        return clustering_features(self.encoder, dataset, self.num_examples, self.pca_dim)
+
+    def recluster(self, dataset, seed):
+        """Clusters `dataset` (the un-augmented training set in source order) and stores the
+        result as the new targets; returns statistics to log."""
+        raise NotImplementedError
+
+    def training_callbacks(self, train_images_fn, steps_per_epoch):
+        every = self.recluster_every_steps or steps_per_epoch
+        return [
+            PseudoLabelCallback(
+                train_images_fn,
+                schedule=lambda step: step % every == 0,
+                update=lambda dataset, step: self.recluster(dataset, seed=self.seed + step),
+                name="reclustered",
+            )
+        ]

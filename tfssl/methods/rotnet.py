@@ -8,6 +8,7 @@ from tfssl.methods.base import SelfSupervisedModel
 from tfssl.methods.builders import build_classifier, build_encoder
 from tfssl.methods.registry import register_method
 
+
 @register_method("rotnet")
 class RotNet(SelfSupervisedModel):
     """RotNet: cross-entropy of a rotation classifier on the encoder's features of the four

@@ -1,7 +1,6 @@
 """SimCLR (Chen et al., 2020): two augmented views, a projection MLP and NT-Xent with negatives
 gathered from every replica. v1 uses a 2-layer head, v2 a 3-layer head."""
 
-
 from tfssl import losses
 from tfssl.methods.base import SelfSupervisedModel, project_views
 from tfssl.methods.builders import build_encoder_and_head

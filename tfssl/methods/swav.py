@@ -86,9 +86,11 @@ class SwAV(SelfSupervisedModel):
         self.prototypes = keras.layers.Dense(num_prototypes, use_bias=False, name="prototypes")
         self.prototypes.build((None, dim))  # kernel [d, K]: one column per prototype
         self.normalize_prototypes()
-        self.queues = [
-            FeatureQueue(queue_length, dim, name=f"queue{i}") for i in range(num_high_res)
-        ] if queue_length else []
+        self.queues = (
+            [FeatureQueue(queue_length, dim, name=f"queue{i}") for i in range(num_high_res)]
+            if queue_length
+            else []
+        )
 
     @classmethod
     def components_from_config(cls, task_config):

@@ -25,8 +25,16 @@ BACKBONES.register("resnet50")(functools.partial(_resnet, 50))
 
 @BACKBONES.register("tiny")
 def _tiny(
-    stem, width_multiplier, zero_init_residual, sync_bn, bn_momentum, name, sobel,
-    standardize_input, patch_size, image_size,
+    stem,
+    width_multiplier,
+    zero_init_residual,
+    sync_bn,
+    bn_momentum,
+    name,
+    sobel,
+    standardize_input,
+    patch_size,
+    image_size,
 ):
     """`tiny_backbone` under the factory signature; base width 8; no stem, residual or ViT
     options."""
@@ -42,8 +50,17 @@ def _tiny(
 
 
 def _vit(
-    builder, stem, width_multiplier, zero_init_residual, sync_bn, bn_momentum, name, sobel,
-    standardize_input, patch_size, image_size,
+    builder,
+    stem,
+    width_multiplier,
+    zero_init_residual,
+    sync_bn,
+    bn_momentum,
+    name,
+    sobel,
+    standardize_input,
+    patch_size,
+    image_size,
 ):
     """A ViT `builder` under the factory signature; the ResNet options do not apply to it."""
     del stem, width_multiplier, zero_init_residual, sync_bn, bn_momentum  # ResNet-only options.

@@ -1,24 +1,9 @@
-"""Convolution and batch-norm layers and builders shared by the backbones and heads, and the fixed
-input transforms (per-image standardisation, Sobel)."""
+"""The fused batch-norm layer, the convolution and batch-norm builders shared by the backbones
+and heads, and the fixed input transforms (per-image standardisation, Sobel)."""
 
 import keras
 import numpy as np
 import tensorflow as tf
-
-from tfssl.models import conv_gradients
-
-
-@keras.saving.register_keras_serializable(package="tfssl")
-class Conv2D(keras.layers.Conv2D):
-    """Keras' Conv2D; stride-1 "same" convolutions take `conv_gradients.same_conv2d`'s faster
-    CPU gradients when that mode is on (identical outputs and gradients)."""
-
-    def convolution_op(self, inputs, kernel):
-        if conv_gradients.applies(
-            self.kernel_size, self.strides, self.padding, self.dilation_rate, self.groups
-        ):
-            return conv_gradients.conv2d(inputs, kernel, self.strides, self.padding)
-        return super().convolution_op(inputs, kernel)
 
 
 @keras.saving.register_keras_serializable(package="tfssl")
@@ -73,7 +58,7 @@ def conv2d(x, filters, kernel_size, strides=1, name=None):
             begin, end = total // 2, total - total // 2
             x = keras.layers.ZeroPadding2D(((begin, end), (begin, end)), name=f"{name}_pad")(x)
         padding = "valid"
-    return Conv2D(
+    return keras.layers.Conv2D(
         filters,
         kernel_size,
         strides=strides,

@@ -99,7 +99,9 @@ def _kmeans_plus_plus(x, k, seed):
         logits = tf.math.log(tf.maximum(nearest, 1e-30))[None]  # [1, N]
         step_seed = tf.random.experimental.stateless_fold_in(rest_seed, i)
         index = tf.random.stateless_categorical(logits, candidates, step_seed, dtype=tf.int32)[0]
-        distances = tf.reduce_sum(tf.square(x[None] - tf.gather(x, index)[:, None]), axis=2)  # [L, N]
+        distances = tf.reduce_sum(
+            tf.square(x[None] - tf.gather(x, index)[:, None]), axis=2
+        )  # [L, N]
         potentials = tf.reduce_sum(tf.minimum(nearest[None], distances), axis=1)  # [L]
         best = tf.argmin(potentials, output_type=tf.int32)
         nearest = tf.minimum(nearest, distances[best])
@@ -122,7 +124,9 @@ def _lloyd(x, k, iterations, seed):
     assignments = tf.zeros([tf.shape(x)[0]], tf.int32)
     for i in tf.range(iterations):
         assignments, _ = _assign(x, centroids)
-        assignments = _fill_empty(x, assignments, k, tf.random.experimental.stateless_fold_in(fill_seed, i))
+        assignments = _fill_empty(
+            x, assignments, k, tf.random.experimental.stateless_fold_in(fill_seed, i)
+        )
         centroids = _means(x, assignments, k, centroids)
     return centroids, assignments
 
@@ -134,8 +138,13 @@ def _faiss_kmeans(x, k, iterations, seed):
     x = tf.constant(np.ascontiguousarray(x, np.float32))
     init = tf.function(_kmeans_plus_plus, reduce_retracing=True)(x, k, init_seed)
     clustering = faiss.Kmeans(
-        x.shape[1], k, niter=iterations, seed=seed, min_points_per_centroid=1,
-        max_points_per_centroid=10_000_000, verbose=False,
+        x.shape[1],
+        k,
+        niter=iterations,
+        seed=seed,
+        min_points_per_centroid=1,
+        max_points_per_centroid=10_000_000,
+        verbose=False,
     )
     clustering.train(x.numpy(), init_centroids=np.ascontiguousarray(init.numpy()))
     _, labels = clustering.index.search(x.numpy(), 1)

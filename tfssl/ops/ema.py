@@ -29,9 +29,7 @@ def cosine_momentum(step, total_steps, base_momentum=0.996, final_momentum=1.0):
 
     Gives `base_momentum` at step 0 and `final_momentum` at `total_steps` (clipped beyond).
     """
-    progress = tf.clip_by_value(
-        tf.cast(step, tf.float32) / float(max(total_steps, 1)), 0.0, 1.0
-    )
+    progress = tf.clip_by_value(tf.cast(step, tf.float32) / float(max(total_steps, 1)), 0.0, 1.0)
     cosine = (tf.cos(math.pi * progress) + 1.0) / 2.0
     return final_momentum - (final_momentum - base_momentum) * cosine
 

@@ -47,7 +47,9 @@ class FeatureQueue(keras.layers.Layer):
 
     def enqueue(self, keys):
         """Writes the global batch of `keys` ([b, dim] on each replica) over the oldest rows."""
-        keys = tf.stop_gradient(distributed.all_gather(tf.cast(keys, self.values.dtype)))  # [B, dim]
+        keys = tf.stop_gradient(
+            distributed.all_gather(tf.cast(keys, self.values.dtype))
+        )  # [B, dim]
         batch = tf.shape(keys)[0]
         rows = (self.pointer + tf.range(batch)) % self.size  # [B]
         self.values.assign(tf.tensor_scatter_nd_update(self.values, rows[:, None], keys))

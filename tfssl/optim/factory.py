@@ -13,8 +13,9 @@ OPTIMIZERS = Registry("optimizer")
 
 
 @OPTIMIZERS.register("lars")
-def _lars(learning_rate, weight_decay, exclude_from_weight_decay, momentum=0.9, eta=0.001,
-          nesterov=False):
+def _lars(
+    learning_rate, weight_decay, exclude_from_weight_decay, momentum=0.9, eta=0.001, nesterov=False
+):
     """LARS with coupled (L2) decay; excluded variables skip decay and the trust scaling."""
     return LARS(
         learning_rate,

@@ -72,7 +72,9 @@ class WarmupStepDecay(keras.optimizers.schedules.LearningRateSchedule):
         warmup = float(self.warmup_steps)
         passed = sum(ops.cast(step >= b, "float32") for b in self.boundaries)
         decayed_rate = self.base_learning_rate * ops.power(self.decay_rate, passed)
-        return ops.where(step < warmup, self.base_learning_rate * step / max(warmup, 1.0), decayed_rate)
+        return ops.where(
+            step < warmup, self.base_learning_rate * step / max(warmup, 1.0), decayed_rate
+        )
 
     def get_config(self):
         """Constructor arguments, for serialization."""

@@ -2,6 +2,13 @@
 
 from tfssl.training.callbacks import NonFiniteLossError
 from tfssl.training.strategy import build_strategy, split_cpu
-from tfssl.training.trainer import evaluate_linear, restore_model, run_experiment, train
+from tfssl.training.trainer import restore_model, run_experiment, train
 
-__all__ = ["NonFiniteLossError", "build_strategy", "evaluate_linear", "restore_model", "run_experiment", "split_cpu", "train"]
+__all__ = [
+    "NonFiniteLossError",
+    "build_strategy",
+    "restore_model",
+    "run_experiment",
+    "split_cpu",
+    "train",
+]

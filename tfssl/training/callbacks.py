@@ -6,11 +6,10 @@ import math
 import time
 
 import keras
-import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from tfssl.evaluation import extract_features, knn_predict, plots
+from tfssl.evaluation import extract_features, knn_protocol, plots
 
 
 def _global_step(model):
@@ -132,7 +131,7 @@ def _batches(data):
 
 
 class KNNProbe(keras.callbacks.Callback):
-    """Every `every_n_epochs` epochs, the weighted-kNN top-1 (`tfssl.evaluation.knn_predict`) of
+    """Every `every_n_epochs` epochs, the weighted-kNN top-1 (`tfssl.evaluation.knn_protocol`) of
     the model's encoder: `bank_data` features vote for the labels of `query_data` (a held-out
     split). Adds `knn_top1` to the epoch logs, so it reaches `History` and later callbacks.
 
@@ -151,13 +150,11 @@ class KNNProbe(keras.callbacks.Callback):
 
     def probe(self):
         """kNN top-1 of the current encoder on the held-out split."""
-        bank_x, bank_y = extract_features(self.model.encoder, _batches(self.bank_data))
-        query_x, query_y = extract_features(self.model.encoder, _batches(self.query_data))
-        num_classes = int(max(bank_y.max(), query_y.max())) + 1
-        predictions = knn_predict(
-            bank_x, bank_y, query_x, num_classes, k=self.k, temperature=self.temperature
-        )
-        return float(np.mean(np.asarray(predictions) == query_y))
+        features = {
+            "train": extract_features(self.model.encoder, _batches(self.bank_data)),
+            "test": extract_features(self.model.encoder, _batches(self.query_data)),
+        }
+        return knn_protocol(features, k=self.k, temperature=self.temperature)["top1"]
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every_n_epochs:

@@ -14,7 +14,9 @@ def build_learning_rate(lr_config, global_batch_size, total_steps):
     A warm-up longer than the run (a short run of an experiment, e.g. `trainer.train_steps=3`)
     is shortened to `total_steps`, with one logged line saying so.
     """
-    peak = optim.scale_learning_rate(lr_config.base_learning_rate, global_batch_size, lr_config.scaling)
+    peak = optim.scale_learning_rate(
+        lr_config.base_learning_rate, global_batch_size, lr_config.scaling
+    )
     warmup_steps = lr_config.warmup_steps
     if warmup_steps > total_steps:
         logging.info(

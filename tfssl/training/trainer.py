@@ -1,17 +1,17 @@
 """Runs an experiment: builds strategy, data, model and optimizer from the config, resumes from
 the latest checkpoint in `model_dir`, trains with `model.fit`, then evaluates."""
 
+import copy
 import json
-import math
 import os
 
 import keras
 import tensorflow as tf
 from absl import logging
 
-from tfssl import evaluation, export, methods
+from tfssl import configs, evaluation, export, methods
 from tfssl.configs import write_yaml
-from tfssl.models import conv_gradients
+from tfssl.files import write_json
 from tfssl.training import callbacks as callbacks_lib
 from tfssl.data import inputs
 from tfssl.training import optimization
@@ -26,40 +26,60 @@ def strategy_from_config(runtime_config):
     )
 
 
-def _view_sizes(views_config):
-    return [views_config.global_size] * views_config.num_global + [
-        views_config.local_size
-    ] * views_config.num_local
+def build_optimizer_for_group(config, group, total_steps):
+    """The optimizer of one `OptimizerGroup`: the task's optimizer and learning-rate configs with
+    the group's overrides merged in, wrapped for loss scaling under mixed_float16."""
+    task = config.task
+    learning_rate_config = configs.merge(
+        copy.deepcopy(task.learning_rate), group.learning_rate or {}
+    )
+    optimizer_config = configs.merge(copy.deepcopy(task.optimizer), group.optimizer or {})
+    learning_rate = optimization.build_learning_rate(
+        learning_rate_config, task.train_data.global_batch_size, total_steps
+    )
+    optimizer = optimization.build_optimizer(optimizer_config, learning_rate)
+    if config.runtime.mixed_precision == "mixed_float16":
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    optimizer.build(list(group.variables()))
+    return optimizer
 
 
-def _runs_on_cpu():
-    """Whether the current strategy's replicas (or, outside any strategy, TF's default
-    placement) are CPUs."""
-    if not tf.distribute.has_strategy():
-        return not any(tf.config.list_logical_devices(kind) for kind in ("GPU", "TPU"))
-    devices = tf.distribute.get_strategy().extended.worker_devices
-    return all("CPU" in device.upper() for device in devices)
+def _check_loss_scaling(config, model):
+    """Loss scaling scales a phase's loss once, by its first group's optimizer: under
+    mixed_float16 each phase must therefore have a single optimizer group."""
+    if config.runtime.mixed_precision != "mixed_float16":
+        return
+    for phase in model.update_phases():
+        if len(phase.groups) > 1:
+            raise configs.ConfigError(
+                f"runtime.mixed_precision='mixed_float16' needs one optimizer group per phase; "
+                f"phase '{phase.name}' of {config.task.method} has {len(phase.groups)}"
+            )
+
+
+def build_model(config, total_steps):
+    """The task's model with every variable created from its own training input's element spec
+    (call inside the strategy scope)."""
+    model = methods.build_model(config.task)
+    model.set_total_steps(total_steps)
+    input_fn = model.build_inputs(config.task.train_data, config.runtime.seed)
+    model.build_from_spec(input_fn(tf.distribute.InputContext()).element_spec)
+    return model
 
 
 def build_training_model(config, total_steps):
-    """Model, optimizer and checkpoint, created in the current strategy scope and fully built so
-    that a checkpoint restores every variable (optimizer slots included) eagerly."""
-    task = config.task
-    conv_gradients.set_mode(
-        conv_gradients.resolve_mode(config.runtime.conv_gradients, _runs_on_cpu())
-    )
-    model = methods.build_model(task)
-    model.set_total_steps(total_steps)
-    model.build_for_views(_view_sizes(task.train_data.views))
-    learning_rate = optimization.build_learning_rate(
-        task.learning_rate, task.train_data.global_batch_size, total_steps
-    )
-    optimizer = optimization.build_optimizer(task.optimizer, learning_rate)
-    if config.runtime.mixed_precision == "mixed_float16":
-        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-    optimizer.build(model.trainable_variables)
+    """Model and optimizers, created in the current strategy scope and fully built so that a
+    checkpoint restores every variable (optimizer slots included) eagerly. The main optimizer
+    group's optimizer is compiled; every other group's is set with `set_group_optimizers`."""
+    model = build_model(config, total_steps)
+    _check_loss_scaling(config, model)
+    optimizers = {
+        group.name: build_optimizer_for_group(config, group, total_steps)
+        for group in model.optimizer_groups()
+    }
+    model.set_group_optimizers({n: o for n, o in optimizers.items() if n != "main"})
     model.compile(
-        optimizer=optimizer,
+        optimizer=optimizers["main"],
         steps_per_execution=config.trainer.steps_per_loop,
         jit_compile=config.runtime.jit_compile,
     )
@@ -67,7 +87,10 @@ def build_training_model(config, total_steps):
 
 
 def checkpoint_manager(model, model_dir, max_to_keep=3):
-    checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
+    """Checkpoints of the model and of every optimizer (`optimizer`, the main one, and
+    `optimizer_<group>` for each other group), numbered by the training step."""
+    extra = {f"optimizer_{name}": o for name, o in model.group_optimizers.items()}
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer, **extra)
     return tf.train.CheckpointManager(
         checkpoint, model_dir, max_to_keep=max_to_keep, step_counter=model.optimizer.iterations
     )
@@ -140,14 +163,9 @@ def train(config, model_dir, strategy=None):
     start_step = int(model.optimizer.iterations.numpy())
     logging.info("training %s from step %d to %d", config.task.method, start_step, total_steps)
 
-    source, num_examples = inputs.build_source(data_config, with_index=True)
+    num_examples = inputs.source_size(data_config)
     dataset = strategy.distribute_datasets_from_function(
-        inputs.train_input_fn(
-            source,
-            data_config,
-            config.runtime.seed,
-            model.replica_data_filters(strategy.num_replicas_in_sync),
-        )
+        model.build_inputs(data_config, config.runtime.seed)
     )
     guard = callbacks_lib.StopOnNonFiniteLoss()
     progress = callbacks_lib.ProgressLogger(
@@ -157,7 +175,11 @@ def train(config, model_dir, strategy=None):
         summary_dir=os.path.join(model_dir, "train"),
         curve_path=os.path.join(model_dir, "training_curve.png"),
     )
-    callbacks = [guard, callbacks_lib.CheckpointEvery(manager, config.trainer.checkpoint_interval), progress]
+    callbacks = [
+        guard,
+        callbacks_lib.CheckpointEvery(manager, config.trainer.checkpoint_interval),
+        progress,
+    ]
     if config.trainer.knn_eval_every:
         callbacks.append(
             callbacks_lib.KNNProbe(
@@ -172,7 +194,13 @@ def train(config, model_dir, strategy=None):
     )
     if start_step < total_steps:
         _fit(
-            model, dataset, start_step, total_steps, steps_per_epoch(config, num_examples), callbacks, guard
+            model,
+            dataset,
+            start_step,
+            total_steps,
+            steps_per_epoch(config, num_examples),
+            callbacks,
+            guard,
         )
     if guard.failed_step is not None:
         raise callbacks_lib.NonFiniteLossError(
@@ -182,42 +210,14 @@ def train(config, model_dir, strategy=None):
     return model, progress.history
 
 
-def write_json(results, path):
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as f:
-        json.dump(results, f, indent=2, sort_keys=True)
-    os.replace(tmp, path)
-
-
 def restore_model(config, model_dir, checkpoint=None):
     """The trained model of `model_dir`, restored from `checkpoint` or the latest one there."""
-    model = methods.build_model(config.task)
-    model.build_for_views(_view_sizes(config.task.train_data.views))
+    model = build_model(config, config.trainer.train_steps)
     path = checkpoint or tf.train.latest_checkpoint(model_dir)
     if path is None:
         raise FileNotFoundError(f"no checkpoint found in {model_dir}")
     tf.train.Checkpoint(model=model).restore(path).expect_partial()
     return model
-
-
-def evaluate_linear(config, encoder):
-    """Linear-probe top-1/top-5 of `encoder` on the task's train split → eval split."""
-    task = config.task
-    train_features, train_labels = evaluation.extract_features(
-        encoder, inputs.train_split_input(task)
-    )
-    test_features, test_labels = evaluation.extract_features(encoder, inputs.eval_input(task.eval_data))
-    results = evaluation.linear_probe(
-        train_features,
-        train_labels,
-        test_features,
-        test_labels,
-        c_grid=task.evaluation.c_grid,
-        held_out_fraction=task.evaluation.held_out_fraction,
-        max_iter=task.evaluation.max_iter,
-        seed=config.runtime.seed,
-    )
-    return {"protocol": "linear", **results}
 
 
 def run_experiment(config, model_dir, mode="train_and_eval", strategy=None):
@@ -235,14 +235,9 @@ def run_experiment(config, model_dir, mode="train_and_eval", strategy=None):
     encoder = model.encoder
     if mode == "export":
         export_dir = os.path.join(model_dir, "export")
-        export.export_encoder(
-            encoder,
-            export_dir,
-            image_size=config.task.eval_data.image_size,
-            classifier=getattr(model, "classifier", None),
-        )
+        export.export_model(model, export_dir, image_size=config.task.eval_data.image_size)
         return {"export_dir": export_dir}
-    results = evaluate_linear(config, encoder)
+    results = evaluation.evaluate_linear(config, encoder)
     write_json(results, os.path.join(model_dir, "eval_linear.json"))
     print(json.dumps(results, sort_keys=True))
     return results
