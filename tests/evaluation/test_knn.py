@@ -1,9 +1,13 @@
+import types
+
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from tests.replicas import run_on_replicas
-from tfssl.evaluation import knn_predict
+from tfssl.evaluation import knn_predict, knn_protocol
+from tfssl.training.callbacks import KNNProbe
 
 
 def _reference(train_x, train_y, test_x, num_classes, k, temperature):
@@ -78,3 +82,23 @@ def test_replica_rule(two_replicas):
         test_x,
     )
     np.testing.assert_array_equal(np.concatenate(outputs), expected)
+
+
+def test_training_callback_reports_the_protocols_top1():
+    """The `KNNProbe` callback and `eval.py --protocol=knn` are one probe: the callback's top-1
+    is `knn_protocol`'s on the same encoder's features."""
+    train_x, train_y, test_x, test_y, _ = _data(seed=4)
+    keras.utils.set_random_seed(0)
+    encoder = keras.Sequential([keras.Input((train_x.shape[1],)), keras.layers.Dense(6)])
+    batches = lambda x, y: tf.data.Dataset.from_tensor_slices(  # noqa: E731
+        {"image": x, "label": y}
+    ).batch(64)
+    callback = KNNProbe(lambda: batches(train_x, train_y), batches(test_x, test_y), k=15)
+    callback.set_model(types.SimpleNamespace(encoder=encoder))
+    features = {
+        "train": (encoder(train_x).numpy(), train_y),
+        "test": (encoder(test_x).numpy(), test_y),
+    }
+    expected = knn_protocol(features, k=15)
+    assert callback.probe() == pytest.approx(expected["top1"], abs=1e-12)
+    assert expected["top1"] > 0.3  # 7 clustered classes, chance 1/7

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 import tfssl
-from tfssl.evaluation import class_balanced_subset, extract_features, linear_probe
+from tfssl.configs import EvaluationConfig
+from tfssl.evaluation import class_balanced_subset, extract_features, linear_probe, linear_protocol
 
 
 def _clustered(seed, n):
@@ -23,6 +24,22 @@ def test_selection_never_reads_the_test_split():
     assert shuffled["best_c"] == reference["best_c"]
     assert shuffled["validation_top1"] == reference["validation_top1"]
     assert reference["top1"] > 0.5  # 4 well-separated classes, chance 0.25
+
+
+def test_protocol_probes_with_the_configs_settings():
+    """`linear_protocol` (eval.py's and train.py's probe) is `linear_probe` with the C grid,
+    held-out fraction and iteration cap of an `EvaluationConfig`."""
+    features = {"train": _clustered(0, 300), "test": _clustered(1, 80)}
+    settings = EvaluationConfig(c_grid=[0.001, 1.0], held_out_fraction=0.3, max_iter=50)
+    expected = linear_probe(
+        *features["train"],
+        *features["test"],
+        c_grid=(0.001, 1.0),
+        held_out_fraction=0.3,
+        max_iter=50,
+        seed=3,
+    )
+    assert linear_protocol(features, settings, seed=3) == {"protocol": "linear", **expected}
 
 
 @pytest.mark.slow

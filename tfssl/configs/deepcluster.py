@@ -6,27 +6,37 @@ from tfssl.configs import base, common, pretext
 from tfssl.configs.registry import register_experiment, register_task
 
 
-@register_task("deepcluster")
 @dataclass
-class DeepClusterTaskConfig(base.TaskConfig):
-    """DeepCluster's fields: k, the PCA dimension, Lloyd iterations and the steps between
-    clusterings (0: once per epoch). Pseudo-labels are stored per image of the training source
-    (`tfssl.data.inputs.source_size`)."""
+class ReclusteringTaskConfig(base.TaskConfig):
+    """The k-means settings of DeepCluster and DeeperCluster (`ReclusteringModel`): the PCA
+    dimension, Lloyd iterations and the steps between clusterings (0: once per epoch)."""
 
-    method: str = "deepcluster"
-    num_clusters: int = 10000
     pca_dim: int = 256
     kmeans_iterations: int = 20
     recluster_every_steps: int = 0
 
     def validate(self, path="task"):
         super().validate(path)
-        if self.num_clusters < 2:
-            raise base.ConfigError(f"{path}.num_clusters must be >= 2")
         if self.pca_dim < 1 or self.kmeans_iterations < 1 or self.recluster_every_steps < 0:
             raise base.ConfigError(
                 f"{path}: need pca_dim >= 1, kmeans_iterations >= 1, recluster_every_steps >= 0"
             )
+
+
+@register_task("deepcluster")
+@dataclass
+class DeepClusterTaskConfig(ReclusteringTaskConfig):
+    """DeepCluster's fields: k, the PCA dimension, Lloyd iterations and the steps between
+    clusterings (0: once per epoch). Pseudo-labels are stored per image of the training source
+    (`tfssl.data.inputs.source_size`)."""
+
+    method: str = "deepcluster"
+    num_clusters: int = 10000
+
+    def validate(self, path="task"):
+        super().validate(path)
+        if self.num_clusters < 2:
+            raise base.ConfigError(f"{path}.num_clusters must be >= 2")
 
 
 @register_experiment("deepcluster_embedded")

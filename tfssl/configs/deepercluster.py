@@ -3,12 +3,13 @@
 from dataclasses import dataclass
 
 from tfssl.configs import base, common, pretext
+from tfssl.configs.deepcluster import ReclusteringTaskConfig
 from tfssl.configs.registry import register_experiment, register_task
 
 
 @register_task("deepercluster")
 @dataclass
-class DeeperClusterTaskConfig(base.TaskConfig):
+class DeeperClusterTaskConfig(ReclusteringTaskConfig):
     """DeeperCluster's fields: m super-clusters, k sub-clusters per super-cluster (m·k clusters
     and 4m super-classes in all), the PCA dimension, Lloyd iterations and the steps between
     clusterings (0: once per epoch). Assignments are stored per image of the training source
@@ -17,19 +18,13 @@ class DeeperClusterTaskConfig(base.TaskConfig):
     method: str = "deepercluster"
     num_super_clusters: int = 8
     num_sub_clusters: int = 1250
-    pca_dim: int = 256
     kmeans_iterations: int = 10
-    recluster_every_steps: int = 0
 
     def validate(self, path="task"):
         super().validate(path)
         if self.num_super_clusters < 1 or self.num_sub_clusters < 1:
             raise base.ConfigError(
                 f"{path}: need num_super_clusters >= 1 and num_sub_clusters >= 1"
-            )
-        if self.pca_dim < 1 or self.kmeans_iterations < 1 or self.recluster_every_steps < 0:
-            raise base.ConfigError(
-                f"{path}: need pca_dim >= 1, kmeans_iterations >= 1, recluster_every_steps >= 0"
             )
 
 

@@ -87,6 +87,16 @@ class PseudoLabelCallback(keras.callbacks.Callback):
         )
 
 
+def whole_set_components(task_config):
+    """The encoder, the training-set size N (from the data source) and seed 0 of the methods
+    that label the whole training set (their per-example state has N rows)."""
+    return {
+        "encoder": build_encoder(task_config.model.backbone),
+        "num_examples": inputs.source_size(task_config.train_data),
+        "seed": 0,
+    }
+
+
 class ReclusteringModel(SelfSupervisedModel):
     """The base of DeepCluster and DeeperCluster: every `recluster_every_steps` optimizer steps
     (every epoch when 0; step 0 included) the subclass's `recluster(dataset, seed)` clusters the
@@ -123,11 +133,7 @@ class ReclusteringModel(SelfSupervisedModel):
 
     @classmethod
     def components_from_config(cls, task_config):
-        return {
-            "encoder": build_encoder(task_config.model.backbone),
-            "num_examples": inputs.source_size(task_config.train_data),
-            "seed": 0,
-        }
+        return whole_set_components(task_config)
 
     def clustering_features(self, dataset):
         """`clustering_features` of the current encoder on the whole training set."""

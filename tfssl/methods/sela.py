@@ -14,10 +14,12 @@ import numpy as np
 import tensorflow as tf
 
 from tfssl import evaluation, losses, ops
-from tfssl.data import inputs
 from tfssl.methods.base import SelfSupervisedModel
-from tfssl.methods.builders import build_encoder
-from tfssl.methods.pseudo_labels import PseudoLabelCallback, check_cluster_count
+from tfssl.methods.pseudo_labels import (
+    PseudoLabelCallback,
+    check_cluster_count,
+    whole_set_components,
+)
 from tfssl.methods.registry import register_method
 
 
@@ -159,11 +161,7 @@ class SeLa(SelfSupervisedModel):
 
     @classmethod
     def components_from_config(cls, task_config):
-        return {
-            "encoder": build_encoder(task_config.model.backbone),
-            "num_examples": inputs.source_size(task_config.train_data),
-            "seed": 0,
-        }
+        return whole_set_components(task_config)
 
     def compute_batch_loss(self, data, training):
         """Cross-entropy averaged over the heads and the global batch, on the labels of the

@@ -24,21 +24,10 @@ BACKBONES.register("resnet50")(functools.partial(_resnet, 50))
 
 
 @BACKBONES.register("tiny")
-def _tiny(
-    stem,
-    width_multiplier,
-    zero_init_residual,
-    sync_bn,
-    bn_momentum,
-    name,
-    sobel,
-    standardize_input,
-    patch_size,
-    image_size,
-):
-    """`tiny_backbone` under the factory signature; base width 8; no stem, residual or ViT
-    options."""
-    del stem, zero_init_residual, patch_size, image_size  # The tiny backbone has none of them.
+def _tiny(width_multiplier, sync_bn, bn_momentum, name, sobel, standardize_input, **unused):
+    """`tiny_backbone` under the factory signature; base width 8. It has no stem, residual or ViT
+    options: those in `unused` are ignored."""
+    del unused
     return tiny_backbone(
         width=scaled_width(8, width_multiplier),
         sync_bn=sync_bn,
@@ -49,21 +38,9 @@ def _tiny(
     )
 
 
-def _vit(
-    builder,
-    stem,
-    width_multiplier,
-    zero_init_residual,
-    sync_bn,
-    bn_momentum,
-    name,
-    sobel,
-    standardize_input,
-    patch_size,
-    image_size,
-):
+def _vit(builder, name, sobel, standardize_input, patch_size, image_size, **resnet_options):
     """A ViT `builder` under the factory signature; the ResNet options do not apply to it."""
-    del stem, width_multiplier, zero_init_residual, sync_bn, bn_momentum  # ResNet-only options.
+    del resnet_options
     if sobel or standardize_input:
         raise ValueError(
             "sobel and standardize_input are for convolutional backbones; a ViT embeds RGB patches"
