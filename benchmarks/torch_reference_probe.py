@@ -153,9 +153,7 @@ def main():
             "train": (features(encoder, train_x), train_y),
             "test": (features(encoder, test_x), test_y),
         }
-        result = protocols.linear_protocol(
-            scores, probe.c_grid, probe.held_out_fraction, probe.max_iter, seed=0
-        )
+        result = protocols.linear_protocol(scores, probe, seed=0)
         print(
             json.dumps(
                 {

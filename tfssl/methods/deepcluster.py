@@ -78,12 +78,12 @@ class DeepCluster(ReclusteringModel):
         self._reinitialise_classifier(seed)
         sizes = np.bincount(assignments, minlength=self.num_clusters)
         stats = {
-            "nmi_previous": nmi(previous, assignments),
+            "nmi_previous": float(nmi(previous, assignments)),
             "min_size": int(sizes.min()),
             "max_size": int(sizes.max()),
         }
         if (labels >= 0).all():
-            stats["nmi_labels"] = nmi(labels, assignments)
+            stats["nmi_labels"] = float(nmi(labels, assignments))
         return stats
 
     def _reinitialise_classifier(self, seed):

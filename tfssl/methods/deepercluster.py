@@ -216,13 +216,13 @@ class DeeperCluster(ReclusteringModel):
         self._reinitialise_heads(seed)
         sizes = np.bincount(super_clusters, minlength=self.num_super_clusters)
         stats = {
-            "nmi_previous": nmi(previous, clusters),
+            "nmi_previous": float(nmi(previous, clusters)),
             "min_super_size": int(sizes.min()),
             "max_super_size": int(sizes.max()),
         }
         if (labels >= 0).all():
-            stats["nmi_labels"] = nmi(labels, clusters)
-            stats["nmi_labels_super"] = nmi(labels, super_clusters)
+            stats["nmi_labels"] = float(nmi(labels, clusters))
+            stats["nmi_labels_super"] = float(nmi(labels, super_clusters))
         return stats
 
     def _reinitialise_heads(self, seed):
