@@ -1,5 +1,9 @@
 """The one registry class: decorator registration, sorted names, and the errors a user sees."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from tfssl import configs, registry_imports  # noqa: F401  (registers every experiment)
@@ -62,3 +66,20 @@ def test_library_registries_hold_every_choice_the_configs_accept():
         KeyError, match="unknown experiment 'simclr_embeded'; did you mean 'simclr_embedded'"
     ):
         configs.get_experiment("simclr_embeded")
+
+
+def test_a_lookup_sees_every_registration_without_importing_the_package_first():
+    """Importing one module by its path (not `tfssl.configs`) and looking a name up finds it:
+    the registry imports `tfssl.registry_imports` on a miss."""
+    code = (
+        "from tfssl.configs.registry import get_experiment\n"
+        "print(get_experiment('swav_embedded').task.method)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        check=True,
+    )
+    assert result.stdout.strip() == "swav"

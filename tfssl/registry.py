@@ -3,6 +3,15 @@ configs, backbones, optimizers and data sources. A config names its choices by t
 its validation reads the same tables, so a choice is listed in one place only."""
 
 import difflib
+import importlib
+import sys
+
+
+def _import_registrations():
+    """Imports every module that registers a name (`tfssl.registry_imports`) once, so a lookup
+    sees the whole table even when the caller imported a single tfssl module by its path."""
+    if "tfssl.registry_imports" not in sys.modules:
+        importlib.import_module("tfssl.registry_imports")
 
 
 class UnknownNameError(KeyError, ValueError):
@@ -44,6 +53,8 @@ class Registry:
             suggests the nearest registered name and lists them all.
         """
         if name not in self._entries:
+            _import_registrations()
+        if name not in self._entries:
             nearest = difflib.get_close_matches(str(name), self.names(), n=1, cutoff=0.0)
             hint = f"; did you mean '{nearest[0]}'?" if nearest else ""
             raise UnknownNameError(
@@ -53,7 +64,10 @@ class Registry:
 
     def names(self):
         """The registered names, sorted."""
+        _import_registrations()
         return sorted(self._entries)
 
     def __contains__(self, name):
+        if name not in self._entries:
+            _import_registrations()
         return name in self._entries

@@ -198,3 +198,19 @@ def test_params_yaml_of_an_unknown_method_is_an_error(tmp_path):
     (tmp_path / "params.yaml").write_text("task: {method: simclrr}\n")
     with pytest.raises(KeyError, match="names method 'simclrr'; known: barlow_twins, byol"):
         configs.load_model_dir_config(str(tmp_path))
+
+
+def test_params_yaml_of_an_earlier_version_loads_without_its_retired_keys(tmp_path):
+    """A model_dir trained before the platform rework keeps working: its removed settings are
+    dropped; a user's config file that sets one is still an error."""
+    config = configs.build_config("simclr_embedded")
+    configs.write_yaml(config, str(tmp_path / "params.yaml"))
+    with open(tmp_path / "params.yaml") as f:
+        saved = yaml.safe_load(f)
+    saved["runtime"]["conv_gradients"] = "auto"
+    saved["task"]["eval_data"]["views"] = {"num_global": 2}
+    with open(tmp_path / "params.yaml", "w") as f:
+        yaml.safe_dump(saved, f)
+    assert configs.load_model_dir_config(str(tmp_path)) == config
+    with pytest.raises(ConfigError, match="unknown config key 'runtime.conv_gradients'"):
+        configs.build_config("simclr_embedded", params_override="runtime.conv_gradients=auto")

@@ -3,6 +3,8 @@ default `ExperimentConfig`; a method name → its `TaskConfig` subclass."""
 
 import os
 
+from absl import logging
+
 from tfssl.configs import base, overrides
 from tfssl.registry import Registry
 
@@ -44,10 +46,39 @@ def build_config(experiment, config_files=(), params_override=""):
     return _apply(config, config_files, params_override)
 
 
+# Keys that params.yaml files of earlier versions hold and this one no longer has: a model_dir
+# trained before still loads (the key is ignored with a warning); config files still reject them.
+RETIRED_KEYS = (
+    "runtime.conv_gradients",  # the forward conv-gradient mode is gone; TF's kernels are used
+    "task.num_examples",  # the dataset size comes from the source
+    "task.hard_assignment",  # SwAV's hard codes were removed
+    *(
+        f"task.eval_data.{key}"  # training-only fields no longer under eval_data
+        for key in ("augmentation", "views", "cache", "deterministic", "jit_augment")
+    ),
+    "task.eval_data.shuffle_buffer",
+    "task.eval_data.threadpool_size",
+)
+
+
+def _drop_retired_keys(saved, path):
+    """Removes `RETIRED_KEYS` from a loaded params.yaml dict, logging each one found."""
+    for dotted in RETIRED_KEYS:
+        *parents, key = dotted.split(".")
+        node = saved
+        for parent in parents:
+            node = node.get(parent) if isinstance(node, dict) else None
+        if isinstance(node, dict) and key in node:
+            del node[key]
+            logging.warning("%s: ignoring '%s', a setting this version no longer has", path, dotted)
+    return saved
+
+
 def load_model_dir_config(model_dir, config_files=(), params_override=""):
-    """The config a model_dir was trained with (its params.yaml), with further overrides."""
+    """The config a model_dir was trained with (its params.yaml), with further overrides; keys
+    of earlier versions (`RETIRED_KEYS`) are ignored with a warning."""
     path = os.path.join(model_dir, "params.yaml")
-    saved = overrides.load_yaml_file(path)
+    saved = _drop_retired_keys(overrides.load_yaml_file(path), path)
     method = saved.get("task", {}).get("method")
     if method not in TASKS:
         raise KeyError(f"{path} names method '{method}'; known: {', '.join(TASKS.names())}")
