@@ -59,6 +59,7 @@ def test_library_registries_hold_every_choice_the_configs_accept():
         "tiny",
         "vit_small",
         "vit_tiny",
+        "wrn28_2",
     ]
     assert OPTIMIZERS.names() == ["adam", "adamw", "lars", "sgd"]
     assert SOURCES.names() == ["embedded", "folder", "tfds", "tfrecord"]

@@ -135,7 +135,7 @@ def test_choices_are_validated_against_the_registries():
         configs.build_config("simclr_embedded", params_override="task.model.backbone.type=foo")
     assert str(err.value) == (
         "task.model.backbone.type='foo' is not one of "
-        "['resnet18', 'resnet34', 'resnet50', 'tiny', 'vit_small', 'vit_tiny']"
+        "['resnet18', 'resnet34', 'resnet50', 'tiny', 'vit_small', 'vit_tiny', 'wrn28_2']"
     )
     with pytest.raises(
         ConfigError,

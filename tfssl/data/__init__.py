@@ -4,6 +4,7 @@ from tfssl.data.augment import AugmentParams, augment_view
 from tfssl.data.embedded import embedded_source_indices, load_embedded
 from tfssl.data.multiview import ViewSpec, multiview
 from tfssl.data.pipeline import eval_dataset, make_dataset, preprocess_for_eval
+from tfssl.data.semi import labeled_split, semi_supervised_dataset, weak_augment
 from tfssl.data.sources import (
     ImageFolderScan,
     count_tfrecords,
@@ -27,10 +28,13 @@ __all__ = [
     "from_numpy",
     "from_tfds",
     "from_tfrecord",
+    "labeled_split",
     "load_embedded",
     "make_dataset",
     "multiview",
     "preprocess_for_eval",
     "scan_image_folder",
+    "semi_supervised_dataset",
     "tfds_split_size",
+    "weak_augment",
 ]

@@ -6,6 +6,7 @@ from tfssl.models.layers import scaled_width
 from tfssl.models.resnet import resnet
 from tfssl.models.tiny import tiny_backbone
 from tfssl.models.vit import vit_small, vit_tiny
+from tfssl.models.wide_resnet import wide_resnet28_2
 from tfssl.registry import Registry
 
 # Config name → builder taking every option of `build_backbone` (besides `type`) by keyword.
@@ -30,6 +31,21 @@ def _tiny(width_multiplier, sync_bn, bn_momentum, name, sobel, standardize_input
     del unused
     return tiny_backbone(
         width=scaled_width(8, width_multiplier),
+        sync_bn=sync_bn,
+        bn_momentum=bn_momentum,
+        name=name,
+        sobel=sobel,
+        standardize_input=standardize_input,
+    )
+
+
+@BACKBONES.register("wrn28_2")
+def _wrn28_2(width_multiplier, sync_bn, bn_momentum, name, sobel, standardize_input, **unused):
+    """`wide_resnet28_2` under the factory signature (pass bn_momentum=0.999 for the papers'
+    setting). It has its own stem and pre-activation blocks: the options in `unused` are ignored."""
+    del unused
+    return wide_resnet28_2(
+        width_multiplier=width_multiplier,
         sync_bn=sync_bn,
         bn_momentum=bn_momentum,
         name=name,
