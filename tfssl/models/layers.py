@@ -1,9 +1,40 @@
 """The fused batch-norm layer, the convolution and batch-norm builders shared by the backbones
 and heads, and the fixed input transforms (per-image standardisation, Sobel)."""
 
+import contextlib
+import threading
+
 import keras
 import numpy as np
 import tensorflow as tf
+
+
+_FROZEN = threading.local()
+
+
+def _frozen_depth():
+    """How many `frozen_batch_statistics` scopes this thread is inside."""
+    return getattr(_FROZEN, "depth", 0)
+
+
+@contextlib.contextmanager
+def frozen_batch_statistics():
+    """While active, BatchNormalization layers called with training=True normalise with the
+    batch's statistics (synchronised across replicas when `synchronized=True`) but leave
+    moving_mean / moving_variance untouched: vat_tf's `update_batch_stats=False`, for forwards
+    (VAT's perturbed passes, MixMatch's extra chunks) whose batches must not steer the statistics
+    used at inference.
+
+    The scope is read in Python when a layer is called, so a model traced inside it keeps the
+    frozen behaviour in its graph. Scopes nest. The state is per thread, and MirroredStrategy runs
+    each replica in its own thread: enter the scope inside the replica function (e.g. in
+    `train_step`), not around `strategy.run`.
+    """
+    _FROZEN.depth = _frozen_depth() + 1
+    try:
+        yield
+    finally:
+        _FROZEN.depth -= 1
 
 
 @keras.saving.register_keras_serializable(package="tfssl")
@@ -11,32 +42,68 @@ class BatchNormalization(keras.layers.BatchNormalization):
     """Keras' BatchNormalization whose training pass over [N, H, W, C] maps is TensorFlow's fused
     kernel (one op each way instead of Keras 3's moments and normalise ops: fewer passes over the
     largest tensors). Outputs and moving statistics match Keras' (biased variance); synchronised
-    BN, masks and other layouts keep Keras' path."""
+    BN, masks and other layouts keep Keras' path. Inside `frozen_batch_statistics()` training
+    passes skip the moving-statistics update on either path."""
 
     def call(self, inputs, training=None, mask=None):
-        rank = len(inputs.shape)
-        if (
-            not (training and self.trainable)
-            or self.synchronized
-            or self.renorm
-            or mask is not None
-            or rank != 4
-            or self.axis % rank != 3
-        ):
+        if not (training and self.trainable):
             return super().call(inputs, training=training, mask=mask)
+        frozen = _frozen_depth() > 0
+        if self._fusable(inputs, mask):
+            return self._fused_training_call(inputs, update_statistics=not frozen)
+        if frozen:
+            return self._frozen_training_call(inputs, mask)
+        return super().call(inputs, training=training, mask=mask)
+
+    def _fusable(self, inputs, mask):
+        """Whether the fused kernel reproduces Keras here: plain per-replica BN over NHWC maps."""
+        rank = len(inputs.shape)
+        return (
+            not self.synchronized
+            and not self.renorm
+            and mask is None
+            and rank == 4
+            and self.axis % rank == 3
+        )
+
+    def _fused_training_call(self, inputs, update_statistics):
+        """Batch-statistics normalisation by the fused kernel, updating the moving statistics
+        (momentum as Keras) when `update_statistics`."""
         channels = inputs.shape[-1]
         scale = self.gamma if self.scale else tf.ones([channels])
         offset = self.beta if self.center else tf.zeros([channels])
         outputs, mean, unbiased_variance = tf.compat.v1.nn.fused_batch_norm(
             inputs, scale, offset, epsilon=self.epsilon, is_training=True
         )
-        count = tf.cast(tf.reduce_prod(tf.shape(inputs)[:3]), tf.float32)
-        variance = unbiased_variance * (count - 1.0) / count  # Keras keeps the biased variance.
-        self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1.0 - self.momentum))
-        self.moving_variance.assign(
-            self.moving_variance * self.momentum + variance * (1.0 - self.momentum)
-        )
+        if update_statistics:
+            count = tf.cast(tf.reduce_prod(tf.shape(inputs)[:3]), tf.float32)
+            variance = unbiased_variance * (count - 1.0) / count  # Keras keeps the biased variance.
+            self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1.0 - self.momentum))
+            self.moving_variance.assign(
+                self.moving_variance * self.momentum + variance * (1.0 - self.momentum)
+            )
         return tf.cast(outputs, self.compute_dtype)
+
+    def _frozen_training_call(self, inputs, mask):
+        """Keras' training pass (its dtype handling, (synchronised) moments, masks and batch
+        renormalisation's correction) without any assign to the moving or renorm statistics."""
+        inputs = keras.ops.cast(inputs, keras.backend.result_type(inputs.dtype, "float32"))
+        gamma = keras.ops.cast(self.gamma, inputs.dtype) if self.scale else None
+        beta = keras.ops.cast(self.beta, inputs.dtype) if self.center else None
+        mean, variance = self._moments(inputs, mask)
+        if self.renorm:
+            r, d, mean, variance = self._renorm_correction_and_moments(mean, variance)
+            gamma, beta = self._compose_transforms(r, d, gamma, beta, inputs.dtype)
+        outputs = keras.ops.batch_normalization(
+            inputs,
+            mean=mean,
+            variance=variance,
+            axis=self.axis,
+            offset=beta,
+            scale=gamma,
+            epsilon=self.epsilon,
+        )
+        return keras.ops.cast(outputs, self.compute_dtype)
 
 
 def scaled_width(base, multiplier):
