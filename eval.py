@@ -2,8 +2,9 @@
 
 python eval.py --model_dir=/tmp/simclr --protocol=linear
 python eval.py --model_dir=/tmp/simclr --protocol=knn --k=200 --temperature=0.07
-python eval.py --model_dir=/tmp/simclr --protocol=finetune --label_fraction=0.1
+python eval.py --model_dir=/tmp/simclr --protocol=finetune --label_fraction=0.01  # vs scratch
 python eval.py --model_dir=/tmp/simclr --protocol=clustering
+python eval.py --model_dir=/tmp/fixmatch --protocol=classifier   # a semi-supervised class head
 python eval.py --model_dir=/tmp/simclr --protocol=linear --random_init   # the baseline
 """
 
@@ -16,7 +17,10 @@ from tfssl import configure_host
 
 flags.DEFINE_string("model_dir", None, "A model_dir written by train.py (holds params.yaml).")
 flags.DEFINE_enum(
-    "protocol", "linear", ["linear", "knn", "finetune", "clustering"], "Evaluation protocol."
+    "protocol",
+    "linear",
+    ["linear", "knn", "finetune", "clustering", "classifier"],
+    "Evaluation protocol; classifier: the test top-1 of the model's own class head.",
 )
 flags.DEFINE_string("checkpoint", None, "Checkpoint path; defaults to the latest in model_dir.")
 flags.DEFINE_multi_string("config_file", [], "YAML overrides applied over model_dir/params.yaml.")
@@ -24,9 +28,9 @@ flags.DEFINE_string("params_override", "", "Overrides applied last: 'a.b=1,c=d' 
 flags.DEFINE_integer("k", 200, "knn: neighbours that vote.")
 flags.DEFINE_float("temperature", 0.07, "knn: vote weight exp(similarity / temperature).")
 flags.DEFINE_float("label_fraction", 1.0, "finetune: class-balanced fraction of train labels used.")
-flags.DEFINE_integer("finetune_steps", 300, "finetune: optimizer steps.")
-flags.DEFINE_float("finetune_learning_rate", 1e-3, "finetune: Adam learning rate.")
-flags.DEFINE_integer("finetune_batch_size", 64, "finetune: global batch size.")
+flags.DEFINE_integer(
+    "finetune_steps", 0, "finetune: steps of the supervised recipe (0: the recipe's own)."
+)
 flags.DEFINE_enum("embedding", "pca", ["pca", "tsne"], "2-D projection of the embedding plot.")
 flags.DEFINE_bool("plots", True, "Write retrieval.png and embedding_<method>.png to model_dir.")
 flags.DEFINE_bool("random_init", False, "Evaluate a freshly initialised encoder (the baseline).")
@@ -50,8 +54,6 @@ def main(argv):
         temperature=FLAGS.temperature,
         label_fraction=FLAGS.label_fraction,
         finetune_steps=FLAGS.finetune_steps,
-        finetune_learning_rate=FLAGS.finetune_learning_rate,
-        finetune_batch_size=FLAGS.finetune_batch_size,
         embedding=FLAGS.embedding,
         plots=FLAGS.plots,
         random_init=FLAGS.random_init,

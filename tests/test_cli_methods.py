@@ -30,6 +30,13 @@ METHODS = {
     "deepercluster": (",task.kmeans_iterations=2,task.num_sub_clusters=3", "owned_fraction"),
     "rotnet": ("", "rotation_acc"),
     "sela": (",task.num_clusters=8,task.num_heads=2,task.sinkhorn_iterations=50", "relabelled"),
+    "supervised": ("", "labeled_acc"),
+    "entmin": ("", "unsupervised_loss"),
+    "pseudo_label": ("", "mask_rate"),
+    "pi_model": ("", "unsup_weight"),
+    "temporal_ensembling": ("", "target_rate"),
+    "mean_teacher": ("", "unsupervised_loss"),
+    "vat": (",task.entmin_weight=0.1", "entropy"),
 }
 ORDER = sorted(METHODS)
 

@@ -13,6 +13,7 @@ import pytest
 from tests.training.helpers import tiny_simclr_config
 from tfssl.evaluation.runner import EvalOptions, evaluate, feature_cache_path
 from tfssl.training import run_experiment, train
+from tfssl.training.trainer import restore_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -68,20 +69,41 @@ def test_explicit_checkpoint_writes_its_own_json(model_dir):
     assert _read(model_dir, "eval_knn.json") == latest and latest["k"] == 7
 
 
-def test_finetune_uses_exactly_ten_percent_class_balanced(model_dir):
-    config = tiny_simclr_config(trainer={"train_steps": 2})
+def test_finetune_is_the_supervised_recipe_from_the_encoder_and_from_scratch(model_dir):
+    """Both runs read exactly the 10% class-balanced labels; the pretrained run starts from the
+    evaluated encoder's weights, the scratch run from random ones, with the same recipe. (Seed
+    1: the 2-step SimCLR encoder is nearly its seed-0 initialisation.)"""
+    config = tiny_simclr_config(trainer={"train_steps": 2}, runtime={"seed": 1})
     results = evaluate(
         config,
         model_dir,
         "finetune",
-        EvalOptions(label_fraction=0.1, finetune_steps=2, plots=False),
+        EvalOptions(label_fraction=0.1, finetune_steps=1, plots=False),
     )
     assert results["num_labeled"] == 1150  # 10% of the 11504 embedded train images
     assert sum(results["labeled_per_class"]) == 1150
-    assert (
-        max(results["labeled_per_class"]) - min(results["labeled_per_class"]) <= 6
-    )  # class sizes 1112..1168
-    assert 0.0 <= results["top1"] <= 1.0
+    assert max(results["labeled_per_class"]) - min(results["labeled_per_class"]) <= 6
+    assert results["recipe"] == "supervised_embedded" and results["steps"] == 1
+    assert 0.0 <= results["top1"] <= 1.0 and 0.0 <= results["top1_from_scratch"] <= 1.0
+    runs = os.path.join(model_dir, "finetune", "fraction0.1-steps1")
+    trained = {start: restore(runs, start) for start in ("pretrained", "scratch")}
+    encoder = restore_model(config, model_dir).encoder  # the checkpoint, whatever the seed
+    # One AdamW step moves a weight by at most the learning rate (2e-3, plus a decay of 2e-7·w):
+    # the pretrained run's first kernel is within that of the evaluated one's, the scratch
+    # run's is another random draw.
+    first_kernel = encoder.trainable_weights[0].numpy()
+    gap = {
+        start: np.max(np.abs(m.encoder.trainable_weights[0].numpy() - first_kernel))
+        for start, m in trained.items()
+    }
+    assert gap["pretrained"] <= 2.01e-3 and gap["scratch"] > 0.05
+
+
+def restore(runs, start):
+    from tfssl import configs
+
+    directory = os.path.join(runs, start)
+    return restore_model(configs.load_model_dir_config(directory), directory)
 
 
 @pytest.mark.slow  # 19 s; keeps the default suite under 10 minutes on 2 cores.

@@ -12,7 +12,17 @@ from tfssl.host_defaults import configure_host
 
 __version__ = "0.1.0"
 
-_SUBPACKAGES = ("configs", "data", "evaluation", "losses", "methods", "models", "ops", "optim")
+_SUBPACKAGES = (
+    "configs",
+    "data",
+    "evaluation",
+    "losses",
+    "methods",
+    "models",
+    "ops",
+    "optim",
+    "semi",
+)
 
 __all__ = ["configure_host", *_SUBPACKAGES]
 

@@ -8,16 +8,17 @@ from tfssl.data import preprocess_for_eval
 
 def has_class_head(model):
     """Whether `model.class_logits` gives class logits (it returns None when there is no head)."""
-    dim = model.encoder.output_shape[-1]
+    dim = model.evaluation_encoder.output_shape[-1]
     return model.class_logits(tf.zeros([1, dim])) is not None
 
 
 def export_model(model, export_dir, image_size):
     """Writes a SavedModel whose `serving_default` maps uint8 images [N, H, W, 3] of any size
-    (resized and scaled as in evaluation) to `{"embeddings": [N, D]}` from `model.encoder`, plus
+    (resized and scaled as in evaluation) to `{"embeddings": [N, D]}` from
+    `model.evaluation_encoder` (the EMA weights of the methods that evaluate with them), plus
     `"logits": [N, C]` from `model.class_logits` when the method has a class head (its pretext
     heads, e.g. RotNet's rotation scores, are not exported)."""
-    encoder = model.encoder
+    encoder = model.evaluation_encoder
     with_logits = has_class_head(model)
     archive = keras.export.ExportArchive()
     archive.track(model)

@@ -22,3 +22,11 @@ import tfssl.configs.sela  # noqa: F401
 import tfssl.methods.sela  # noqa: F401
 import tfssl.configs.deepercluster  # noqa: F401
 import tfssl.methods.deepercluster  # noqa: F401
+import tfssl.configs.semi  # noqa: F401
+import tfssl.semi.supervised  # noqa: F401
+import tfssl.semi.entmin  # noqa: F401
+import tfssl.semi.pseudo_label  # noqa: F401
+import tfssl.semi.pi_model  # noqa: F401
+import tfssl.semi.temporal_ensembling  # noqa: F401
+import tfssl.semi.mean_teacher  # noqa: F401
+import tfssl.semi.vat  # noqa: F401

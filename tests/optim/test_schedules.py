@@ -90,3 +90,14 @@ def test_warmup_longer_than_the_run_is_shortened_and_logged(type_, caplog):
     with caplog.at_level("INFO"):
         build_learning_rate(config, global_batch_size=128, total_steps=40)
     assert "warmup_steps" not in caplog.text  # a warm-up that fits is left alone
+
+
+def test_fixmatch_cosine_ends_at_cos_7pi_16_of_the_peak():
+    """FixMatch's lr·cos(7πk/16K): 0.03 at k = 0, 0.03·cos(7π/32) half-way, 0.03·0.195090 at K."""
+    from tfssl.optim import WarmupCosineAngle
+
+    schedule = WarmupCosineAngle(0.03, total_steps=100)
+    np.testing.assert_allclose(float(schedule(0)), 0.03, rtol=1e-6)
+    np.testing.assert_allclose(float(schedule(50)), 0.03 * np.cos(7 * np.pi / 32), rtol=1e-6)
+    np.testing.assert_allclose(float(schedule(100)), 0.03 * 0.195090, rtol=1e-5)
+    np.testing.assert_allclose(float(schedule(200)), 0.03 * 0.195090, rtol=1e-5)

@@ -252,8 +252,8 @@ class OptimizerConfig:
 
 @dataclass
 class LearningRateConfig:
-    """Warm-up, then cosine decay to `alpha`·peak, a constant rate, or step decay (×`decay_rate`
-    at each of `decay_boundaries`, in steps); the peak is `base_learning_rate` scaled by the
+    """Warm-up, then cosine decay to `alpha`·peak, a constant rate, step decay (×`decay_rate`
+    at each of `decay_boundaries`, in steps) or "fixmatch_cosine", peak·cos(7πk/16K); the peak is `base_learning_rate` scaled by the
     global batch size as in SimCLR: linear → base·B/256, sqrt → base·√B, none → base."""
 
     type: str = "cosine"
@@ -265,7 +265,7 @@ class LearningRateConfig:
     decay_rate: float = 0.1
 
     def validate(self, path):
-        _check_choice(f"{path}.type", self.type, ("cosine", "constant", "step"))
+        _check_choice(f"{path}.type", self.type, ("cosine", "constant", "step", "fixmatch_cosine"))
         _check_choice(f"{path}.scaling", self.scaling, ("linear", "sqrt", "none"))
         if self.base_learning_rate <= 0 or self.warmup_steps < 0:
             raise ConfigError(f"{path}: need base_learning_rate > 0 and warmup_steps >= 0")

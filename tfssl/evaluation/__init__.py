@@ -5,11 +5,17 @@ from tfssl.evaluation.features import extract_features, split_features
 from tfssl.evaluation.knn import knn_predict
 from tfssl.evaluation.label_fraction import class_balanced_subset
 from tfssl.evaluation.linear_probe import linear_probe
-from tfssl.evaluation.protocols import evaluate_linear, knn_protocol, linear_protocol
+from tfssl.evaluation.protocols import (
+    classifier_protocol,
+    evaluate_linear,
+    knn_protocol,
+    linear_protocol,
+)
 
 __all__ = [
     "ari",
     "class_balanced_subset",
+    "classifier_protocol",
     "clustering_accuracy",
     "contingency_table",
     "evaluate_linear",

@@ -1,40 +1,82 @@
-"""Semi-supervised fine-tuning: the whole encoder plus a new linear head trained on a
-class-balanced fraction of the train labels, scored on the test split."""
+"""Fine-tuning on few labels as the labels-only baseline's recipe: the `supervised` method (its
+class head, weak augmentation, optimizer, schedule, EMA and step budget) trained on a
+class-balanced fraction of the labels twice, from the pretrained encoder and from random
+initialisation, so that "pretrained + fine-tuned" and "from scratch" are compared on equal
+terms."""
 
-import keras
+import copy
+import dataclasses
+import os
+
 import numpy as np
-import tensorflow as tf
 
-from tfssl.data import preprocess_for_eval
+from tfssl import configs
+from tfssl.data import inputs
+from tfssl.evaluation.features import extract_features
+from tfssl.evaluation.protocols import classifier_protocol
+from tfssl.semi.base import source_labels
+from tfssl.training.trainer import train
+
+# The experiment whose task and schedule fine-tuning follows.
+RECIPE = "supervised_embedded"
 
 
-def labelled_dataset(source, indices, image_size, batch_size, seed=0):
-    """Shuffled, repeated `(image, label)` batches of the examples of `source` at `indices`."""
-    keep = np.zeros(int(np.max(indices)) + 1, bool)
-    keep[indices] = True
-    keep, last = tf.constant(keep), len(keep) - 1
-    ds = source.enumerate().filter(
-        lambda i, e: tf.logical_and(i <= last, tf.gather(keep, tf.minimum(i, last)))
+def finetune_config(config, label_fraction, num_classes, steps=None):
+    """`RECIPE` on `config`'s backbone, data and runtime, reading `label_fraction` of the
+    training labels (class-balanced, chosen by `runtime.seed`) for `steps` steps (default: the
+    recipe's)."""
+    recipe = configs.get_experiment(RECIPE)
+    task = recipe.task
+    task.model = copy.deepcopy(config.task.model)
+    task.train_data = dataclasses.replace(
+        copy.deepcopy(config.task.train_data),
+        global_batch_size=task.train_data.global_batch_size,
     )
-    ds = ds.map(lambda i, e: (preprocess_for_eval(e["image"], image_size), e["label"]))
-    ds = ds.cache().shuffle(len(indices), seed=seed, reshuffle_each_iteration=True).repeat()
-    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    task.eval_data = copy.deepcopy(config.task.eval_data)
+    task.num_classes = num_classes
+    task.labeled.fraction = label_fraction
+    recipe.runtime = copy.deepcopy(config.runtime)
+    if steps:
+        recipe.trainer.train_steps = steps
+    return recipe.validate()
 
 
-def finetune(encoder, train_batches, test_dataset, num_classes, steps, learning_rate=1e-3):
-    """Trains encoder + Dense(num_classes) with Adam on `train_batches` for `steps` steps, in
-    the current strategy scope, and returns test top-1 on `test_dataset` of `{"image", "label"}`."""
-    inputs = keras.Input(shape=encoder.input_shape[1:])
-    logits = keras.layers.Dense(num_classes, name="finetune_head")(encoder(inputs))
-    classifier = keras.Model(inputs, logits)
-    classifier.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-    )
-    classifier.fit(train_batches, steps_per_epoch=steps, epochs=1, verbose=0)
-    correct = total = 0
-    for batch in test_dataset:
-        predictions = np.argmax(classifier(batch["image"], training=False), axis=1)
-        correct += int(np.sum(predictions == np.asarray(batch["label"])))
-        total += len(predictions)
-    return correct / total
+def _load_encoder(encoder):
+    """An `initialize` for `train`: the new model's encoder (and its EMA copy) start as
+    `encoder`."""
+
+    def initialize(model):
+        model.encoder.set_weights(encoder.get_weights())
+        model.reset_teachers()
+
+    return initialize
+
+
+def finetune(config, encoder, model_dir, label_fraction, num_classes, steps=None, strategy=None):
+    """Test top-1 of the recipe's class head after fine-tuning from `encoder` and after training
+    from scratch on the same labels; the runs are kept under
+    `model_dir/finetune/fraction<f>-steps<n>/{pretrained,scratch}` (an existing run is resumed
+    or reused).
+
+    Returns:
+      dict with "top1" (from `encoder`), "top1_from_scratch", the labels used and the steps.
+    """
+    recipe = finetune_config(config, label_fraction, num_classes, steps)
+    steps = recipe.trainer.train_steps
+    root = os.path.join(model_dir, "finetune", f"fraction{label_fraction:g}-steps{steps}")
+    results = {}
+    for start, initialize in (("pretrained", _load_encoder(encoder)), ("scratch", None)):
+        model, _ = train(recipe, os.path.join(root, start), strategy, initialize=initialize)
+        test = extract_features(model.evaluation_encoder, inputs.eval_input(recipe.task.eval_data))
+        results[start] = classifier_protocol(model.class_logits, {"test": test})["top1"]
+    labeled = model.labeled_indices(recipe.task.train_data, recipe.runtime.seed)
+    labels = source_labels(recipe.task.train_data)
+    return {
+        "top1": results["pretrained"],
+        "top1_from_scratch": results["scratch"],
+        "recipe": RECIPE,
+        "steps": steps,
+        "label_fraction": label_fraction,
+        "num_labeled": int(len(labeled)),
+        "labeled_per_class": np.bincount(labels[labeled], minlength=num_classes).tolist(),
+    }

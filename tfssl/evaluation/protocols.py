@@ -3,6 +3,7 @@ train/test features, each returning the dict that `eval.py` writes as JSON; the 
 the one kNN probe of the library (`train.py`'s final probe and the `KNNProbe` callback call them)."""
 
 import numpy as np
+import tensorflow as tf
 from sklearn.cluster import KMeans
 
 from tfssl.evaluation.clustering_metrics import ari, clustering_accuracy, nmi
@@ -33,6 +34,20 @@ def evaluate_linear(config, encoder, strategy=None):
     features of the task's train and eval splits, with the task's probe settings and seed."""
     features = split_features(config.task, encoder, strategy)
     return linear_protocol(features, config.task.evaluation, config.runtime.seed)
+
+
+def classifier_protocol(class_logits, features, batch_size=4096):
+    """Test top-1 of a model's own class head: `class_logits` maps features [n, D] to logits
+    [n, C] (`model.class_logits`, the EMA head where the method evaluates with one), applied to
+    the test features of `{"train": (x, y), "test": (x, y)}`."""
+    test_x, test_y = features["test"]
+    predictions = np.concatenate(
+        [
+            np.argmax(class_logits(tf.constant(test_x[i : i + batch_size])), axis=-1)
+            for i in range(0, len(test_x), batch_size)
+        ]
+    )
+    return {"protocol": "classifier", "top1": float(np.mean(predictions == test_y))}
 
 
 def knn_protocol(features, k=200, temperature=0.07):

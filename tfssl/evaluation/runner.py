@@ -11,11 +11,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfssl import export
 from tfssl.data import inputs
 from tfssl.evaluation import finetune as finetune_lib
 from tfssl.evaluation import plots, protocols
 from tfssl.evaluation.features import split_features
-from tfssl.evaluation.label_fraction import class_balanced_subset
 from tfssl.files import atomic_write, write_json
 from tfssl.training.trainer import build_model, restore_model, strategy_from_config
 
@@ -27,9 +27,7 @@ class EvalOptions:
     k: int = 200
     temperature: float = 0.07
     label_fraction: float = 1.0
-    finetune_steps: int = 300
-    finetune_learning_rate: float = 1e-3
-    finetune_batch_size: int = 64
+    finetune_steps: int = 0  # 0: the supervised recipe's own number of steps
     embedding: str = "pca"
     plots: bool = True
     random_init: bool = False
@@ -142,38 +140,24 @@ def head_assignments(model, features, batch_size=4096):
     )
 
 
-def _finetune(config, model, features, options, strategy):
-    train_labels = features["train"][1]
-    subset = class_balanced_subset(train_labels, options.label_fraction, seed=config.runtime.seed)
-    source, _ = inputs.build_source(config.task.train_data)
-    batches = finetune_lib.labelled_dataset(
-        source,
-        subset,
-        config.task.train_data.image_size,
-        options.finetune_batch_size,
-        config.runtime.seed,
-    )
-    with strategy.scope():
-        top1 = finetune_lib.finetune(
-            model.encoder,
-            batches,
-            inputs.eval_input(config.task.eval_data),
-            num_classes=int(train_labels.max()) + 1,
-            steps=options.finetune_steps,
-            learning_rate=options.finetune_learning_rate,
-        )
+def _finetune(config, model, features, options, model_dir, strategy):
+    """The `supervised` recipe from the evaluated encoder and from scratch, on the same labels."""
     return {
         "protocol": "finetune",
-        "top1": top1,
-        "label_fraction": options.label_fraction,
-        "num_labeled": int(len(subset)),
-        "labeled_per_class": np.bincount(train_labels[subset]).tolist(),
-        "steps": options.finetune_steps,
+        **finetune_lib.finetune(
+            config,
+            model.evaluation_encoder,
+            model_dir,
+            options.label_fraction,
+            num_classes=int(features["train"][1].max()) + 1,
+            steps=options.finetune_steps,
+            strategy=strategy,
+        ),
     }
 
 
 def evaluate(config, model_dir, protocol, options=None, strategy=None):
-    """Runs `protocol` (linear | knn | finetune | clustering) on `model_dir` and returns its
+    """Runs `protocol` (linear | knn | finetune | clustering | classifier) on `model_dir` and returns its
     results dict, also written to `model_dir/eval_<protocol>.json`. The random-init baseline and
     an explicitly chosen checkpoint write `eval_<protocol>_random_init.json` and
     `eval_<protocol>_<checkpoint name>.json`, so they never overwrite the final encoder's results.
@@ -183,7 +167,7 @@ def evaluate(config, model_dir, protocol, options=None, strategy=None):
     with strategy.scope():
         model = load_model(config, model_dir, options.checkpoint, options.random_init)
     features = cached_features(
-        config, model.encoder, feature_cache_path(config, model_dir, options), strategy
+        config, model.evaluation_encoder, feature_cache_path(config, model_dir, options), strategy
     )
     if protocol == "linear":
         results = protocols.linear_protocol(features, config.task.evaluation, config.runtime.seed)
@@ -195,8 +179,15 @@ def evaluate(config, model_dir, protocol, options=None, strategy=None):
             seed=config.runtime.seed,
             head_clusters=head_assignments(model, features["test"][0]),
         )
+    elif protocol == "classifier":
+        if not export.has_class_head(model):
+            raise ValueError(
+                f"{config.task.method} has no class head; evaluate its encoder with "
+                "--protocol=linear, knn or finetune"
+            )
+        results = protocols.classifier_protocol(model.class_logits, features)
     elif protocol == "finetune":
-        results = _finetune(config, model, features, options, strategy)
+        results = _finetune(config, model, features, options, model_dir, strategy)
     else:
         raise ValueError(f"unknown protocol '{protocol}'")
     results["random_init"] = options.random_init

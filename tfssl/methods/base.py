@@ -218,8 +218,7 @@ class SelfSupervisedModel(keras.Model):
         )
         for phase in self.update_phases():
             phase.loss(zeros, training=False)
-        for teacher in self._teachers:
-            teacher.copy_online()
+        self.reset_teachers()
         self._built_spec = element_spec
         self.built = True
 
@@ -232,6 +231,12 @@ class SelfSupervisedModel(keras.Model):
         every optimizer step."""
         self._teachers.append(teacher)
         return teacher
+
+    def reset_teachers(self):
+        """Restarts every EMA teacher as a copy of its online networks (after weights were loaded
+        into them, e.g. fine-tuning from a pretrained encoder)."""
+        for teacher in self._teachers:
+            teacher.copy_online()
 
     def update_phases(self):
         """The phases of one training step; the default is one phase, `compute_batch_loss`
@@ -281,8 +286,14 @@ class SelfSupervisedModel(keras.Model):
         DeepCluster's per-image pseudo-labels, looked up by `data["index"]`) override it."""
         return self.compute_pretext_loss(list(data["views"]), training)
 
+    @property
+    def evaluation_encoder(self):
+        """The encoder that evaluation, probes and export read: `encoder`, unless the method
+        evaluates with other weights (the EMA of the semi-supervised methods)."""
+        return self.encoder
+
     def class_logits(self, features):
-        """Class logits [N, C] of encoder features [N, D] from the method's own class head, or
+        """Class logits [N, C] of `evaluation_encoder` features [N, D] from the method's own class head, or
         None when it has none; evaluation (`--protocol=classifier`) and export (`"logits"`) use
         this hook only."""
         del features

@@ -34,7 +34,7 @@ def cosine_momentum(step, total_steps, base_momentum=0.996, final_momentum=1.0):
     return final_momentum - (final_momentum - base_momentum) * cosine
 
 
-MOMENTUM_SCHEDULES = ("constant", "cosine")
+MOMENTUM_SCHEDULES = ("constant", "cosine", "warmup")
 
 
 class EMATeacher:
@@ -43,26 +43,37 @@ class EMATeacher:
     The targets' variables are frozen (not trainable; their BN layers still normalise with batch
     statistics when called in training mode, as in MoCo, BYOL and DINO), `copy_online` starts
     them as copies of the online networks once every variable exists, and `update` moves them
-    after each optimizer step. BN moving statistics are left to each network.
+    after each optimizer step. BN moving statistics are left to each network unless
+    `copy_statistics`.
 
     Args:
       online: Keras models trained by the optimizer.
       targets: the same architectures, in the same order.
       base_momentum: τ of the EMA (τ_base for the cosine schedule).
-      schedule: "constant" (MoCo) or "cosine": `cosine_momentum` from τ_base at the first step
-        to 1 at the last (BYOL, DINO).
+      schedule: "constant" (MoCo), "cosine": `cosine_momentum` from τ_base at the first step
+        to 1 at the last (BYOL, DINO), or "warmup": min(1 − 1/(t + 1), τ) after the t-th step
+        (t = 1 first), Mean Teacher's start-up, under which the targets are the exact running
+        mean of the online weights until 1/(t + 1) falls below 1 − τ.
+      copy_statistics: after each update, also copy the online networks' non-trainable weights
+        (BN moving statistics) into the targets, as the FixMatch and MixMatch code evaluates
+        its EMA weights with the live model's statistics.
     """
 
-    def __init__(self, online, targets, base_momentum, schedule="constant"):
+    def __init__(self, online, targets, base_momentum, schedule="constant", copy_statistics=False):
         if schedule not in MOMENTUM_SCHEDULES:
             raise ValueError(f"momentum schedule {schedule!r} is not one of {MOMENTUM_SCHEDULES}")
         self.base_momentum = base_momentum
         self.schedule = schedule
         self.pairs = []  # (target, online) variables, one per online trainable variable
+        self.statistics = []  # (target, online) non-trainable variables copied when asked
         for target, source in zip(targets, online):
             if len(target.weights) != len(source.weights):
                 raise ValueError(f"{target.name} and {source.name} differ in architecture")
-            self.pairs += [(t, o) for t, o in zip(target.weights, source.weights) if o.trainable]
+            for t, o in zip(target.weights, source.weights):
+                if o.trainable:
+                    self.pairs.append((t, o))
+                elif copy_statistics:
+                    self.statistics.append((t, o))
         for target in targets:
             for variable in target.weights:
                 variable.trainable = False
@@ -72,14 +83,19 @@ class EMATeacher:
         under "cosine", τ_base at the first step and 1 at the last."""
         if self.schedule == "constant":
             return tf.constant(self.base_momentum, tf.float32)
+        if self.schedule == "warmup":
+            steps_done = tf.cast(step, tf.float32) + 1.0
+            return tf.minimum(1.0 - 1.0 / (steps_done + 1.0), self.base_momentum)
         return cosine_momentum(step, max(total_steps - 1, 1), self.base_momentum)
 
     def copy_online(self):
         """Sets every target variable to its online variable."""
-        for target, online in self.pairs:
+        for target, online in self.pairs + self.statistics:
             target.assign(online)
 
     def update(self, step, total_steps):
         """target ← τ·target + (1 − τ)·online with τ = `momentum(step, total_steps)`."""
         targets, online = zip(*self.pairs)
         ema_update(targets, online, self.momentum(step, total_steps))
+        for target, source in self.statistics:
+            target.assign(source)

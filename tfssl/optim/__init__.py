@@ -4,7 +4,12 @@ schedules."""
 from tfssl.optim.decoupled import AdamW
 from tfssl.optim.factory import build_optimizer
 from tfssl.optim.lars import LARS, SGD
-from tfssl.optim.schedules import WarmupCosine, WarmupStepDecay, scale_learning_rate
+from tfssl.optim.schedules import (
+    WarmupCosine,
+    WarmupCosineAngle,
+    WarmupStepDecay,
+    scale_learning_rate,
+)
 from tfssl.optim.weight_decay import (
     DEFAULT_WEIGHT_DECAY_EXCLUSIONS,
     apply_weight_decay_exclusions,
@@ -17,6 +22,7 @@ __all__ = [
     "AdamW",
     "SGD",
     "WarmupCosine",
+    "WarmupCosineAngle",
     "WarmupStepDecay",
     "apply_weight_decay_exclusions",
     "build_optimizer",

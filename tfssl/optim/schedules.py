@@ -86,6 +86,41 @@ class WarmupStepDecay(keras.optimizers.schedules.LearningRateSchedule):
         }
 
 
+@keras.saving.register_keras_serializable(package="tfssl")
+class WarmupCosineAngle(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warm-up, then base·cos(end_angle·progress): FixMatch's lr·cos(7πk/(16K)) with
+    `end_angle` = 7π/16, which ends at cos(7π/16) = 0.195 of the peak rather than at zero."""
+
+    def __init__(self, base_learning_rate, total_steps, warmup_steps=0, end_angle=7 * math.pi / 16):
+        if not 0 <= warmup_steps <= total_steps:
+            raise ValueError(
+                f"Need 0 <= warmup_steps <= total_steps, got {warmup_steps}, {total_steps}."
+            )
+        self.base_learning_rate = base_learning_rate
+        self.total_steps = total_steps
+        self.warmup_steps = warmup_steps
+        self.end_angle = end_angle
+
+    def __call__(self, step):
+        """The learning rate at optimizer iteration `step`."""
+        step = ops.cast(step, "float32")
+        warmup = float(self.warmup_steps)
+        warmup_rate = self.base_learning_rate * step / max(warmup, 1.0)
+        decay_steps = max(float(self.total_steps - self.warmup_steps), 1.0)
+        progress = ops.clip((step - warmup) / decay_steps, 0.0, 1.0)
+        decayed_rate = self.base_learning_rate * ops.cos(self.end_angle * progress)
+        return ops.where(step < warmup, warmup_rate, decayed_rate)
+
+    def get_config(self):
+        """Constructor arguments, for serialization."""
+        return {
+            "base_learning_rate": self.base_learning_rate,
+            "total_steps": self.total_steps,
+            "warmup_steps": self.warmup_steps,
+            "end_angle": self.end_angle,
+        }
+
+
 def scale_learning_rate(base_learning_rate, global_batch_size, scaling="linear"):
     """SimCLR's batch-size rule: "linear" base * B / 256, "sqrt" base * sqrt(B), "none" base."""
     if scaling == "linear":

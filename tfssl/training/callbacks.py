@@ -151,8 +151,8 @@ class KNNProbe(keras.callbacks.Callback):
     def probe(self):
         """kNN top-1 of the current encoder on the held-out split."""
         features = {
-            "train": extract_features(self.model.encoder, _batches(self.bank_data)),
-            "test": extract_features(self.model.encoder, _batches(self.query_data)),
+            "train": extract_features(self.model.evaluation_encoder, _batches(self.bank_data)),
+            "test": extract_features(self.model.evaluation_encoder, _batches(self.query_data)),
         }
         return knn_protocol(features, k=self.k, temperature=self.temperature)["top1"]
 

@@ -8,8 +8,8 @@ from tfssl import optim
 
 
 def build_learning_rate(lr_config, global_batch_size, total_steps):
-    """The peak rate scaled by batch size (SimCLR's rule), with warm-up then cosine, constant or
-    step decay.
+    """The peak rate scaled by batch size (SimCLR's rule), with warm-up then cosine, constant,
+    step or FixMatch's cos(7πk/16K) decay.
 
     A warm-up longer than the run (a short run of an experiment, e.g. `trainer.train_steps=3`)
     is shortened to `total_steps`, with one logged line saying so.
@@ -31,6 +31,8 @@ def build_learning_rate(lr_config, global_batch_size, total_steps):
         return optim.WarmupStepDecay(
             peak, lr_config.decay_boundaries, lr_config.decay_rate, warmup_steps
         )
+    if lr_config.type == "fixmatch_cosine":
+        return optim.WarmupCosineAngle(peak, total_steps, warmup_steps)
     alpha = 1.0 if lr_config.type == "constant" else lr_config.alpha
     return optim.WarmupCosine(peak, total_steps, warmup_steps, alpha=alpha)
 

@@ -136,8 +136,11 @@ def _fit(model, dataset, start_step, end_step, epoch_steps, callbacks, guard):
         )
 
 
-def train(config, model_dir, strategy=None):
+def train(config, model_dir, strategy=None, initialize=None):
     """Trains (or resumes) `config` in `model_dir`; returns the model and its logged history.
+
+    `initialize(model)`, when given, runs on a new run's freshly built model (not on a resumed
+    one), e.g. to start from a pretrained encoder.
 
     Raises:
       NonFiniteLossError: the loss became NaN/Inf; the last good checkpoint is kept.
@@ -160,6 +163,8 @@ def train(config, model_dir, strategy=None):
     manager = checkpoint_manager(model, model_dir, config.trainer.max_to_keep)
     if manager.latest_checkpoint:
         manager.checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    elif initialize is not None:
+        initialize(model)
     start_step = int(model.optimizer.iterations.numpy())
     logging.info("training %s from step %d to %d", config.task.method, start_step, total_steps)
 
@@ -223,7 +228,9 @@ def restore_model(config, model_dir, checkpoint=None):
 def run_experiment(config, model_dir, mode="train_and_eval", strategy=None):
     """Runs `mode` (train | train_and_eval | eval | export) and returns its results.
 
-    Evaluation writes `model_dir/eval_linear.json`; export writes a SavedModel to
+    Evaluation writes `model_dir/eval_linear.json` (the linear probe of
+    `model.evaluation_encoder`) and, for a model with a class head, `eval_classifier.json` (its
+    test top-1); export writes a SavedModel to
     `model_dir/export/`.
     """
     if mode in ("train", "train_and_eval"):
@@ -232,12 +239,16 @@ def run_experiment(config, model_dir, mode="train_and_eval", strategy=None):
             return {"step": int(model.optimizer.iterations.numpy())}
     else:
         model = restore_model(config, model_dir)
-    encoder = model.encoder
     if mode == "export":
         export_dir = os.path.join(model_dir, "export")
         export.export_model(model, export_dir, image_size=config.task.eval_data.image_size)
         return {"export_dir": export_dir}
-    results = evaluation.evaluate_linear(config, encoder)
+    features = evaluation.split_features(config.task, model.evaluation_encoder)
+    results = evaluation.linear_protocol(features, config.task.evaluation, config.runtime.seed)
     write_json(results, os.path.join(model_dir, "eval_linear.json"))
+    if export.has_class_head(model):
+        classifier = evaluation.classifier_protocol(model.class_logits, features)
+        write_json(classifier, os.path.join(model_dir, "eval_classifier.json"))
+        results["classifier_top1"] = classifier["top1"]
     print(json.dumps(results, sort_keys=True))
     return results

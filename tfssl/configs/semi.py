@@ -1,0 +1,297 @@
+"""Semi-supervised experiments: the labeled subset and its two streams, the consistency weight
+and its ramp, EMA evaluation, and each method's own settings; a quick run on the embedded digits
+(10 labels per class) and the paper setting on CIFAR-10 (WRN-28-2, 4000 labels) per method."""
+
+from dataclasses import dataclass, field
+
+from tfssl.configs import base, common
+from tfssl.configs.registry import register_experiment, register_task
+
+RAMPS = ("linear", "sigmoid", "none")
+
+
+@dataclass
+class LabeledConfig:
+    """Which training labels a run may read and how the two streams are drawn.
+
+    `num_per_class` labels of each class are kept (chosen by `runtime.seed`); the labeled stream
+    yields `task.train_data.global_batch_size` of them per step and the unlabeled stream
+    `unlabeled_ratio` (μ) times as many images of the whole training set, labeled ones included
+    without their labels. Both streams use the weak augmentation: a random translation by up to
+    `translate` of the image side (reflect padding), where the data allows it `flip`, and when
+    `noise` > 0 additive Gaussian noise of that standard deviation (the input noise of the
+    Π-model and Mean Teacher papers, σ = 0.15).
+    """
+
+    num_per_class: int = 10
+    # When > 0: this class-balanced fraction of the training labels instead of num_per_class
+    # (SimCLR's 1% / 10% protocol, `evaluation.class_balanced_subset`).
+    fraction: float = 0.0
+    unlabeled_ratio: int = 1
+    translate: float = 0.125
+    flip: bool = False
+    noise: float = 0.0
+
+    def validate(self, path):
+        if self.num_per_class < 1 or self.unlabeled_ratio < 1:
+            raise base.ConfigError(f"{path}: num_per_class and unlabeled_ratio must be >= 1")
+        if not 0.0 <= self.fraction <= 1.0:
+            raise base.ConfigError(f"{path}.fraction must be in [0, 1] (0: use num_per_class)")
+        if not 0.0 <= self.translate < 0.5:
+            raise base.ConfigError(f"{path}.translate must be in [0, 0.5)")
+        if self.noise < 0:
+            raise base.ConfigError(f"{path}.noise must be >= 0")
+
+
+@dataclass
+class SemiSupervisedTaskConfig(base.TaskConfig):
+    """What every semi-supervised method has: labels, classes, the unsupervised weight and ramp,
+    and the EMA of the weights used for evaluation.
+
+    The unsupervised term is weighted by `unsup_weight` times a ramp from 0 to 1 over the first
+    `rampup_fraction` of training: "linear", "sigmoid" (exp(−5(1 − t)²), Laine & Aila) or "none".
+    `ema_decay` > 0 keeps an exponential moving average of the trainable weights (BN statistics
+    copied from the live model) that evaluation and export use; 0 evaluates the live weights.
+    """
+
+    labeled: LabeledConfig = field(default_factory=LabeledConfig)
+    num_classes: int = 10
+    unsup_weight: float = 1.0
+    rampup: str = "linear"
+    rampup_fraction: float = 0.4
+    ema_decay: float = 0.999
+
+    def validate(self, path="task"):
+        super().validate(path)
+        self.labeled.validate(f"{path}.labeled")
+        base._check_choice(f"{path}.rampup", self.rampup, RAMPS)
+        if not 0.0 <= self.rampup_fraction <= 1.0:
+            raise base.ConfigError(f"{path}.rampup_fraction must be in [0, 1]")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise base.ConfigError(f"{path}.ema_decay must be in [0, 1)")
+        if self.num_classes < 2 or self.unsup_weight < 0:
+            raise base.ConfigError(f"{path}: need num_classes >= 2 and unsup_weight >= 0")
+
+
+@register_task("supervised")
+@dataclass
+class SupervisedTaskConfig(SemiSupervisedTaskConfig):
+    """The labels-only baseline: the same network, data and schedule, no unlabeled term."""
+
+    method: str = "supervised"
+    unsup_weight: float = 0.0
+
+
+@register_task("entmin")
+@dataclass
+class EntMinTaskConfig(SemiSupervisedTaskConfig):
+    method: str = "entmin"
+
+
+@register_task("pseudo_label")
+@dataclass
+class PseudoLabelTaskConfig(SemiSupervisedTaskConfig):
+    """Pseudo-Label: hard labels of predictions whose top probability exceeds `threshold`."""
+
+    method: str = "pseudo_label"
+    threshold: float = 0.95
+
+
+@register_task("pi_model")
+@dataclass
+class PiModelTaskConfig(SemiSupervisedTaskConfig):
+    """Π-model: `scale_by_label_fraction` multiplies `unsup_weight` (w_max) by labeled/total, as
+    Laine & Aila do."""
+
+    method: str = "pi_model"
+    rampup: str = "sigmoid"
+    scale_by_label_fraction: bool = True
+
+
+@register_task("temporal_ensembling")
+@dataclass
+class TemporalEnsemblingTaskConfig(PiModelTaskConfig):
+    """Temporal Ensembling: `ensemble_momentum` is α of Z ← αZ + (1 − α)z."""
+
+    method: str = "temporal_ensembling"
+    ensemble_momentum: float = 0.6
+
+
+@register_task("mean_teacher")
+@dataclass
+class MeanTeacherTaskConfig(SemiSupervisedTaskConfig):
+    """Mean Teacher: the teacher is the EMA (`ema_decay`, with the α_t = min(1 − 1/(t+1), α)
+    warm-up) and evaluation uses it."""
+
+    method: str = "mean_teacher"
+    rampup: str = "sigmoid"
+
+
+@register_task("vat")
+@dataclass
+class VATTaskConfig(SemiSupervisedTaskConfig):
+    """VAT: perturbation norm `vat_epsilon`, finite-difference step `vat_xi`, power iterations
+    `vat_iterations`; `entmin_weight` > 0 adds the entropy term (VAT+EntMin)."""
+
+    method: str = "vat"
+    vat_epsilon: float = 6.0
+    vat_xi: float = 1e-6
+    vat_iterations: int = 1
+    entmin_weight: float = 0.0
+
+
+# ---- the quick runs on the embedded digits -------------------------------------------------
+
+
+def embedded_semi_data(global_batch_size=32):
+    """The embedded digits as labeled (`global_batch_size` per step) and unlabeled streams."""
+    return common.embedded_data(global_batch_size)
+
+
+def embedded_semi_experiment(task_class, train_steps=600, **task_options):
+    """A semi-supervised run on the embedded digits: 10 labels per class, the embedded backbone
+    with a linear class head, AdamW 2e-3 with cosine decay, EMA 0.99 for evaluation (0.999
+    would average over more steps than the run has)."""
+    options = {
+        "labeled": LabeledConfig(num_per_class=10, unlabeled_ratio=2, translate=0.125),
+        "ema_decay": 0.99,
+        "rampup_fraction": 0.4,
+        **task_options,
+    }
+    task = task_class(
+        model=base.ModelConfig(backbone=common.embedded_backbone(standardize_input=True)),
+        **embedded_semi_data(),
+        **common.embedded_adamw(warmup_steps=0),
+        **options,
+    )
+    return common.embedded_experiment(task, train_steps=train_steps)
+
+
+@register_experiment("supervised_embedded")
+def supervised_embedded():
+    """The labels-only baseline of every semi-supervised embedded run."""
+    return embedded_semi_experiment(SupervisedTaskConfig)
+
+
+@register_experiment("entmin_embedded")
+def entmin_embedded():
+    return embedded_semi_experiment(EntMinTaskConfig, unsup_weight=0.3)
+
+
+@register_experiment("pseudo_label_embedded")
+def pseudo_label_embedded():
+    return embedded_semi_experiment(PseudoLabelTaskConfig, unsup_weight=3.0)
+
+
+@register_experiment("pi_model_embedded")
+def pi_model_embedded():
+    return embedded_semi_experiment(
+        PiModelTaskConfig, unsup_weight=50.0, scale_by_label_fraction=False
+    )
+
+
+@register_experiment("temporal_ensembling_embedded")
+def temporal_ensembling_embedded():
+    return embedded_semi_experiment(
+        TemporalEnsemblingTaskConfig, unsup_weight=10.0, scale_by_label_fraction=False
+    )
+
+
+@register_experiment("mean_teacher_embedded")
+def mean_teacher_embedded():
+    return embedded_semi_experiment(MeanTeacherTaskConfig, unsup_weight=10.0)
+
+
+@register_experiment("vat_embedded")
+def vat_embedded():
+    return embedded_semi_experiment(VATTaskConfig, unsup_weight=0.3, vat_epsilon=2.0)
+
+
+# ---- the papers' CIFAR-10 setting ------------------------------------------------------------
+
+CIFAR10_TRAIN_EXAMPLES = 50000
+# 2^20 steps at a labeled batch of 64 (FixMatch's `train_kimg = 1 << 16`, counted in images).
+CIFAR10_TRAIN_STEPS = 1 << 20
+
+
+def cifar10_experiment(task_class, **task_options):
+    """The common protocol of the CIFAR-10 anchors (FixMatch repository): WRN-28-2 (leaky ReLU
+    0.1, BN momentum 0.999), 400 labels per class, batch 64, weak flip + 12.5% translation, SGD
+    Nesterov 0.03 with the lr·cos(7πk/16K) decay and weight decay 5e-4 on kernels, EMA 0.999,
+    2^20 steps, ramps over the first 40%."""
+    train = base.DataConfig(
+        source="tfds", tfds_name="cifar10", split="train", global_batch_size=64, image_size=32
+    )
+    evaluation = base.EvalDataConfig(source="tfds", tfds_name="cifar10", split="test")
+    options = {
+        "labeled": LabeledConfig(num_per_class=400, unlabeled_ratio=1, flip=True),
+        "ema_decay": 0.999,
+        **task_options,
+    }
+    task = task_class(
+        model=base.ModelConfig(backbone=base.BackboneConfig(type="wrn28_2", bn_momentum=0.999)),
+        train_data=train,
+        eval_data=evaluation,
+        optimizer=base.OptimizerConfig(
+            type="sgd", weight_decay=5e-4, sgd=base.SGDConfig(momentum=0.9, nesterov=True)
+        ),
+        learning_rate=base.LearningRateConfig(
+            type="fixmatch_cosine", base_learning_rate=0.03, scaling="none"
+        ),
+        **options,
+    )
+    return base.ExperimentConfig(
+        task=task,
+        trainer=base.TrainerConfig(
+            train_steps=CIFAR10_TRAIN_STEPS, checkpoint_interval=5000, log_interval=100
+        ),
+        runtime=base.RuntimeConfig(distribution_strategy="mirrored"),
+    )
+
+
+@register_experiment("supervised_cifar10")
+def supervised_cifar10():
+    return cifar10_experiment(SupervisedTaskConfig)
+
+
+@register_experiment("entmin_cifar10")
+def entmin_cifar10():
+    """EntMin as the VAT+EntMin term alone: weight 0.06 (FixMatch repository)."""
+    return cifar10_experiment(EntMinTaskConfig, unsup_weight=0.06)
+
+
+@register_experiment("pseudo_label_cifar10")
+def pseudo_label_cifar10():
+    """Pseudo-Label as re-implemented by the FixMatch/MixMatch repositories: threshold 0.95,
+    weight 1, linear ramp over 40%."""
+    return cifar10_experiment(PseudoLabelTaskConfig, unsup_weight=1.0, threshold=0.95)
+
+
+@register_experiment("pi_model_cifar10")
+def pi_model_cifar10():
+    """Π-model, FixMatch repository form: weight 10, linear ramp over 40%, unscaled."""
+    return cifar10_experiment(
+        PiModelTaskConfig, unsup_weight=10.0, rampup="linear", scale_by_label_fraction=False
+    )
+
+
+@register_experiment("temporal_ensembling_cifar10")
+def temporal_ensembling_cifar10():
+    """Temporal Ensembling (Laine & Aila): w_max 30 scaled by labeled/total, sigmoid ramp,
+    α = 0.6."""
+    return cifar10_experiment(
+        TemporalEnsemblingTaskConfig, unsup_weight=30.0, ensemble_momentum=0.6
+    )
+
+
+@register_experiment("mean_teacher_cifar10")
+def mean_teacher_cifar10():
+    """Mean Teacher, FixMatch repository form: weight 50, EMA 0.999, linear ramp over 40%."""
+    return cifar10_experiment(MeanTeacherTaskConfig, unsup_weight=50.0, rampup="linear")
+
+
+@register_experiment("vat_cifar10")
+def vat_cifar10():
+    """VAT, FixMatch repository form: ε 6, ξ 1e-6, weight 0.3, linear ramp over 40%, EntMin
+    0.06 (VAT+EntMin)."""
+    return cifar10_experiment(VATTaskConfig, unsup_weight=0.3, vat_epsilon=6.0, entmin_weight=0.06)
