@@ -94,7 +94,7 @@ def test_training_callback_reports_the_protocols_top1():
         {"image": x, "label": y}
     ).batch(64)
     callback = KNNProbe(lambda: batches(train_x, train_y), batches(test_x, test_y), k=15)
-    callback.set_model(types.SimpleNamespace(encoder=encoder))
+    callback.set_model(types.SimpleNamespace(evaluation_encoder=encoder))
     features = {
         "train": (encoder(train_x).numpy(), train_y),
         "test": (encoder(test_x).numpy(), test_y),

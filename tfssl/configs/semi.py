@@ -144,14 +144,22 @@ class VATTaskConfig(SemiSupervisedTaskConfig):
 
 
 def embedded_semi_data(global_batch_size=32):
-    """The embedded digits as labeled (`global_batch_size` per step) and unlabeled streams."""
-    return common.embedded_data(global_batch_size)
+    """The embedded digits as labeled (`global_batch_size` per step) and unlabeled streams; the
+    multi-view augmentation fields of `train_data` do not apply (see `LabeledConfig`)."""
+    return {
+        "train_data": base.DataConfig(
+            source="embedded", split="train", global_batch_size=global_batch_size
+        ),
+        "eval_data": base.EvalDataConfig(source="embedded", split="test"),
+    }
 
 
-def embedded_semi_experiment(task_class, train_steps=600, **task_options):
+def embedded_semi_experiment(task_class, train_steps=1000, **task_options):
     """A semi-supervised run on the embedded digits: 10 labels per class, the embedded backbone
-    with a linear class head, AdamW 2e-3 with cosine decay, EMA 0.99 for evaluation (0.999
-    would average over more steps than the run has)."""
+    (per-image standardised input: the labels-only baseline gains 20 points from it) with a
+    linear class head, μ = 2, AdamW 2e-3 with cosine decay over 1000 steps (the baseline gains
+    5 points from 600 to 1000), EMA 0.99 for evaluation (0.999 would average over more steps
+    than the run has)."""
     options = {
         "labeled": LabeledConfig(num_per_class=10, unlabeled_ratio=2, translate=0.125),
         "ema_decay": 0.99,
@@ -193,18 +201,22 @@ def pi_model_embedded():
 @register_experiment("temporal_ensembling_embedded")
 def temporal_ensembling_embedded():
     return embedded_semi_experiment(
-        TemporalEnsemblingTaskConfig, unsup_weight=10.0, scale_by_label_fraction=False
+        TemporalEnsemblingTaskConfig, unsup_weight=50.0, scale_by_label_fraction=False
     )
 
 
 @register_experiment("mean_teacher_embedded")
 def mean_teacher_embedded():
-    return embedded_semi_experiment(MeanTeacherTaskConfig, unsup_weight=10.0)
+    return embedded_semi_experiment(MeanTeacherTaskConfig, unsup_weight=100.0)
 
 
 @register_experiment("vat_embedded")
 def vat_embedded():
-    return embedded_semi_experiment(VATTaskConfig, unsup_weight=0.3, vat_epsilon=2.0)
+    """400 steps: VAT's three forwards and two backwards per step leave no time for more in 5
+    minutes here."""
+    return embedded_semi_experiment(
+        VATTaskConfig, train_steps=400, unsup_weight=0.3, vat_epsilon=2.0
+    )
 
 
 # ---- the papers' CIFAR-10 setting ------------------------------------------------------------
@@ -293,5 +305,5 @@ def mean_teacher_cifar10():
 @register_experiment("vat_cifar10")
 def vat_cifar10():
     """VAT, FixMatch repository form: ε 6, ξ 1e-6, weight 0.3, linear ramp over 40%, EntMin
-    0.06 (VAT+EntMin)."""
-    return cifar10_experiment(VATTaskConfig, unsup_weight=0.3, vat_epsilon=6.0, entmin_weight=0.06)
+    0.06 (VAT+EntMin: `entmin_weight` is relative to the VAT weight, 0.2 × 0.3)."""
+    return cifar10_experiment(VATTaskConfig, unsup_weight=0.3, vat_epsilon=6.0, entmin_weight=0.2)

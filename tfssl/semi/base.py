@@ -45,9 +45,10 @@ def ramp(kind, step, rampup_steps):
 
 
 def source_labels(data_config):
-    """Every label of a training source, in source order (one pass over it)."""
-    batches = inputs.eval_input(data_config, 4096).map(lambda batch: batch["label"])
-    return np.concatenate(list(batches.as_numpy_iterator()))
+    """Every label of a training source, in source order (one pass over it, images unused)."""
+    source, _ = inputs.build_source(data_config)
+    labels = source.map(lambda example: example["label"], num_parallel_calls=tf.data.AUTOTUNE)
+    return np.concatenate(list(labels.batch(4096).as_numpy_iterator()))
 
 
 class SemiSupervisedModel(SelfSupervisedModel):
