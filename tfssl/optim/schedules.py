@@ -32,9 +32,13 @@ class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
         warmup_rate = self.base_learning_rate * step / max(warmup, 1.0)
         decay_steps = max(float(self.total_steps - self.warmup_steps), 1.0)
         progress = ops.clip((step - warmup) / decay_steps, 0.0, 1.0)
-        cosine = 0.5 * (1.0 + ops.cos(math.pi * progress))
-        decayed_rate = self.base_learning_rate * (self.alpha + (1.0 - self.alpha) * cosine)
+        decayed_rate = self.base_learning_rate * self.decay(progress)
         return ops.where(step < warmup, warmup_rate, decayed_rate)
+
+    def decay(self, progress):
+        """The rate's factor at `progress` ∈ [0, 1] of the decay: cosine from 1 to alpha."""
+        cosine = 0.5 * (1.0 + ops.cos(math.pi * progress))
+        return self.alpha + (1.0 - self.alpha) * cosine
 
     def get_config(self):
         """Constructor arguments, for serialization."""
@@ -87,38 +91,22 @@ class WarmupStepDecay(keras.optimizers.schedules.LearningRateSchedule):
 
 
 @keras.saving.register_keras_serializable(package="tfssl")
-class WarmupCosineAngle(keras.optimizers.schedules.LearningRateSchedule):
+class WarmupCosineAngle(WarmupCosine):
     """Linear warm-up, then base·cos(end_angle·progress): FixMatch's lr·cos(7πk/(16K)) with
     `end_angle` = 7π/16, which ends at cos(7π/16) = 0.195 of the peak rather than at zero."""
 
     def __init__(self, base_learning_rate, total_steps, warmup_steps=0, end_angle=7 * math.pi / 16):
-        if not 0 <= warmup_steps <= total_steps:
-            raise ValueError(
-                f"Need 0 <= warmup_steps <= total_steps, got {warmup_steps}, {total_steps}."
-            )
-        self.base_learning_rate = base_learning_rate
-        self.total_steps = total_steps
-        self.warmup_steps = warmup_steps
+        super().__init__(base_learning_rate, total_steps, warmup_steps)
         self.end_angle = end_angle
 
-    def __call__(self, step):
-        """The learning rate at optimizer iteration `step`."""
-        step = ops.cast(step, "float32")
-        warmup = float(self.warmup_steps)
-        warmup_rate = self.base_learning_rate * step / max(warmup, 1.0)
-        decay_steps = max(float(self.total_steps - self.warmup_steps), 1.0)
-        progress = ops.clip((step - warmup) / decay_steps, 0.0, 1.0)
-        decayed_rate = self.base_learning_rate * ops.cos(self.end_angle * progress)
-        return ops.where(step < warmup, warmup_rate, decayed_rate)
+    def decay(self, progress):
+        return ops.cos(self.end_angle * progress)
 
     def get_config(self):
         """Constructor arguments, for serialization."""
-        return {
-            "base_learning_rate": self.base_learning_rate,
-            "total_steps": self.total_steps,
-            "warmup_steps": self.warmup_steps,
-            "end_angle": self.end_angle,
-        }
+        config = super().get_config()
+        del config["alpha"]
+        return {**config, "end_angle": self.end_angle}
 
 
 def scale_learning_rate(base_learning_rate, global_batch_size, scaling="linear"):
