@@ -4,6 +4,7 @@ from tfssl.data.augment import AugmentParams, augment_view
 from tfssl.data.embedded import embedded_source_indices, load_embedded
 from tfssl.data.multiview import ViewSpec, multiview
 from tfssl.data.pipeline import eval_dataset, make_dataset, preprocess_for_eval
+from tfssl.data.randaugment import cutout, randaugment, strong_augment
 from tfssl.data.semi import labeled_split, semi_supervised_dataset, weak_augment
 from tfssl.data.sources import (
     ImageFolderScan,
@@ -22,6 +23,7 @@ __all__ = [
     "ViewSpec",
     "augment_view",
     "count_tfrecords",
+    "cutout",
     "embedded_source_indices",
     "eval_dataset",
     "from_image_folder",
@@ -33,8 +35,10 @@ __all__ = [
     "make_dataset",
     "multiview",
     "preprocess_for_eval",
+    "randaugment",
     "scan_image_folder",
     "semi_supervised_dataset",
+    "strong_augment",
     "tfds_split_size",
     "weak_augment",
 ]
