@@ -1,6 +1,6 @@
 """Pure loss functions of tensors; each obeys the replica rule of the public contract."""
 
-from tfssl.losses.classification import pseudo_label_cross_entropy
+from tfssl.losses.classification import fixmatch, pseudo_label_cross_entropy
 from tfssl.losses.contrastive import nt_xent, nt_xent_with_accuracy
 from tfssl.losses.dino import dino, dino_center
 from tfssl.losses.moco import info_nce, info_nce_with_accuracy
@@ -13,6 +13,7 @@ __all__ = [
     "byol_regression",
     "dino",
     "dino_center",
+    "fixmatch",
     "info_nce",
     "info_nce_with_accuracy",
     "negative_cosine",

@@ -1,11 +1,10 @@
 """Semi-supervised learning: the shared functions of the consistency methods (sharpening,
 MixUp, VAT's adversarial direction, entropy and consistency terms)."""
 
+from tfssl.losses.classification import confident_pseudo_labels, masked_cross_entropy
 from tfssl.semi.consistency import (
-    confident_pseudo_labels,
     entropy,
     kl_divergence,
-    masked_cross_entropy,
     mean_entropy,
     mixup,
     sharpen,

@@ -1,5 +1,6 @@
 """The pure loss terms and target transforms of the consistency-based semi-supervised methods
-(EntMin, Pseudo-Label, Π-model, Mean Teacher, MixMatch, FixMatch).
+(EntMin, Π-model, Mean Teacher, VAT, MixMatch); the hard pseudo-label terms of Pseudo-Label and
+FixMatch live with the other cross-entropies in `tfssl.losses.classification`.
 
 Every function computes in float32 at least (mixed-precision logits are upcast) and every mean
 runs over the rows of the global batch (`distributed.global_mean`), so inside `strategy.run`
@@ -51,7 +52,7 @@ def mixup(x_a, y_a, x_b, y_b, lam):
     lam = tf.maximum(lam, 1.0 - lam)
 
     def mix(a, b):
-        weight = _per_row(lam, a.shape.rank)  # [B, 1, ..., 1] or scalar
+        weight = tf.cast(_per_row(lam, a.shape.rank), a.dtype)  # [B, 1, ..., 1] or scalar
         return weight * a + (1.0 - weight) * b
 
     return mix(x_a, x_b), mix(y_a, y_b)
@@ -82,45 +83,6 @@ def kl_divergence(p_logits, q_logits):
     log_p = tf.nn.log_softmax(at_least_float32(p_logits), axis=-1)
     log_q = tf.nn.log_softmax(at_least_float32(q_logits), axis=-1)
     return tf.reduce_sum(tf.exp(log_p) * (log_p - log_q), axis=-1)
-
-
-def masked_cross_entropy(labels, logits, mask):
-    """FixMatch / Pseudo-Label unlabeled loss: Σ_i mask_i·CE(labels_i, logits_i) divided by the
-    number of rows of the global batch, kept or not (masked rows count as zero, as in every
-    reference implementation), and the fraction of rows kept.
-
-    Args:
-      labels: int [b] (pseudo-)labels.
-      logits: [b, C] scores.
-      mask: [b] weights, usually 0/1.
-
-    Returns:
-      (loss, mask_rate) scalars, the same on every replica.
-    """
-    logits = at_least_float32(logits)
-    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(
-        labels=tf.cast(labels, tf.int32), logits=logits
-    )  # [b]
-    mask = tf.cast(mask, losses.dtype)
-    return distributed.global_mean((mask * losses, mask))
-
-
-def confident_pseudo_labels(logits, threshold, strict=False):
-    """Hard pseudo-labels and their confidence mask, without gradient.
-
-    Args:
-      logits: [b, C] scores (usually of the weakly augmented view).
-      threshold: confidence τ.
-      strict: mask max-prob > τ (Pseudo-Label's realistic-eval form) instead of ≥ τ (FixMatch).
-
-    Returns:
-      (labels int32 [b] = argmax, mask float [b] = 1 where the max softmax probability passes τ).
-    """
-    probs = tf.nn.softmax(tf.stop_gradient(at_least_float32(logits)), axis=-1)
-    confidence = tf.reduce_max(probs, axis=-1)
-    threshold = tf.cast(threshold, confidence.dtype)
-    passes = confidence > threshold if strict else confidence >= threshold
-    return tf.argmax(probs, axis=-1, output_type=tf.int32), tf.cast(passes, probs.dtype)
 
 
 def soft_cross_entropy(targets, logits):

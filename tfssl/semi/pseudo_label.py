@@ -2,7 +2,7 @@
 model's own confident predictions on unlabeled images as hard targets."""
 
 from tfssl.methods.registry import register_method
-from tfssl.semi import consistency
+from tfssl.losses import classification
 from tfssl.semi.base import SemiSupervisedModel
 
 
@@ -22,6 +22,6 @@ class PseudoLabel(SemiSupervisedModel):
     def unsupervised_loss(self, batch, training):
         del training
         logits = batch.logits[0]
-        labels, mask = consistency.confident_pseudo_labels(logits, self.threshold, strict=True)
-        loss, mask_rate = consistency.masked_cross_entropy(labels, logits, mask)
+        labels, mask = classification.confident_pseudo_labels(logits, self.threshold, strict=True)
+        loss, mask_rate = classification.masked_cross_entropy(labels, logits, mask)
         return loss, {"mask_rate": mask_rate}
