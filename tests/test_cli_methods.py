@@ -37,6 +37,8 @@ METHODS = {
     "temporal_ensembling": ("", "target_rate"),
     "mean_teacher": ("", "unsupervised_loss"),
     "vat": (",task.entmin_weight=0.1", "entropy"),
+    "fixmatch": (",task.distribution_alignment=true", "pseudo_label_acc"),
+    "mixmatch": ("", "unsupervised_loss"),
 }
 ORDER = sorted(METHODS)
 
@@ -70,6 +72,6 @@ def logs(tmp_path_factory):
 def test_method_trains_two_steps_on_two_cpu_replicas(logs, method):
     model_dir, code, log = logs[method]
     assert code == 0, log[-3000:]
-    assert "MirroredStrategy over 2 CPU device(s)" in log
+    assert "Training on 2 replicas: CPU:0, CPU:1 (strategy mirrored)" in log
     assert "step 2/2" in log and METHODS[method][1] in log, log[-3000:]
     assert os.path.exists(os.path.join(model_dir, "ckpt-2.index"))

@@ -30,3 +30,5 @@ import tfssl.semi.pi_model  # noqa: F401
 import tfssl.semi.temporal_ensembling  # noqa: F401
 import tfssl.semi.mean_teacher  # noqa: F401
 import tfssl.semi.vat  # noqa: F401
+import tfssl.semi.fixmatch  # noqa: F401
+import tfssl.semi.mixmatch  # noqa: F401

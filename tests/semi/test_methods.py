@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from tfssl import configs, ops
 from tfssl.semi.base import ramp
+from tfssl.semi.fixmatch import align_distribution
 from tfssl.semi.temporal_ensembling import bias_corrected_targets
 from tfssl.training.trainer import build_training_model
 
@@ -20,6 +21,8 @@ METHODS = (
     "temporal_ensembling",
     "mean_teacher",
     "vat",
+    "fixmatch",
+    "mixmatch",
 )
 LABELED = 4  # global labeled batch; the unlabeled batch is μ = 2 times that per view
 
@@ -140,6 +143,42 @@ def test_pseudo_label_mask_counts_over_the_global_batch(two_replicas, float64_po
     one_logs, replica_logs = step_both(one, two, two_replicas, batch)
     assert one_logs["mask_rate"] == kept / 8
     assert_same_after_step(one, two, one_logs, replica_logs)
+
+
+def test_fixmatch_alignment_and_pseudo_label_accuracy_on_two_replicas(two_replicas, float64_policy):
+    """Distribution alignment's running marginal moves identically on 2 replicas and on one
+    device; the pseudo-label accuracy is the global share of kept labels equal to the hidden
+    ones (6 of 8 here, all kept at τ = 0)."""
+    config = tiny_config(
+        "fixmatch", distribution_alignment=True, alignment_momentum=0.5, threshold=0.0
+    )
+    one, two = one_and_two(config, two_replicas)
+    batch = global_batch(one)
+    probe = build_training_model(config, total_steps=10)
+    probe.set_weights(one.get_weights())
+    images = np.concatenate([batch["labeled"]["image"], *batch["unlabeled"]["views"]])
+    weak = tf.nn.softmax(probe.logits(tf.constant(images), training=True)[LABELED:12]).numpy()
+    aligned = align_distribution(weak, np.full(10, 0.1), np.full(10, 0.1)).numpy()
+    hidden = np.zeros(50, np.int32)
+    guesses = aligned.argmax(axis=1)
+    hidden[batch["unlabeled"]["index"]] = guesses
+    hidden[batch["unlabeled"]["index"][[2, 7]]] = (guesses[[2, 7]] + 1) % 10  # one per replica
+    for model in (one, two):
+        model.hidden_labels = tf.constant(hidden)
+    one_logs, replica_logs = step_both(one, two, two_replicas, batch)
+    assert one_logs["pseudo_label_acc"] == 6 / 8 and one_logs["mask_rate"] == 1.0
+    np.testing.assert_allclose(
+        one.prediction_marginal.numpy(), 0.05 + 0.5 * weak.mean(axis=0), rtol=1e-7
+    )
+    assert_same_after_step(one, two, one_logs, replica_logs)
+
+
+def test_align_distribution_hand_values():
+    """p · p(y) / p̄, renormalised: [0.5, 0.5] · [0.5, 0.5] / [0.8, 0.2] → [0.2, 0.8]."""
+    aligned = align_distribution(
+        tf.constant([[0.5, 0.5]]), tf.constant([0.8, 0.2]), tf.constant([0.5, 0.5])
+    )
+    np.testing.assert_allclose(aligned, [[0.2, 0.8]], rtol=1e-6)
 
 
 def test_temporal_ensembling_targets_count_per_example_over_the_global_batch(

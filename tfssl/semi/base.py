@@ -189,12 +189,18 @@ class SemiSupervisedModel(SelfSupervisedModel):
         """The training examples whose labels this run reads: `num_per_class` per class
         (`data.labeled_split`), or the class-balanced `label_fraction` when it is set; the
         choice is fixed by `seed`."""
+        labels = self.training_labels(data_config)
+        if self.label_fraction:
+            return class_balanced_subset(labels, self.label_fraction, seed)
+        return data.labeled_split(labels, self.num_per_class, seed)
+
+    def training_labels(self, data_config):
+        """Every label of the training source, in source order (read once per source). Only the
+        labeled split's reach the loss; a method may monitor its pseudo-labels with the rest."""
         key = (data_config.source, data_config.tfds_name, data_config.split, data_config.path)
         if key not in self._labels:
             self._labels[key] = source_labels(data_config)
-        if self.label_fraction:
-            return class_balanced_subset(self._labels[key], self.label_fraction, seed)
-        return data.labeled_split(self._labels[key], self.num_per_class, seed)
+        return self._labels[key]
 
     def build_inputs(self, data_config, seed):
         """Labeled (global batch B) and unlabeled (μ·B) streams zipped per replica."""
