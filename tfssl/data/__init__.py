@@ -1,7 +1,9 @@
 """Data: image sources, per-image stateless SSL augmentation, multi-view and eval pipelines."""
 
 from tfssl.data.augment import AugmentParams, augment_view
+from tfssl.data.color_spaces import lab_to_rgb, rgb_to_lab
 from tfssl.data.embedded import embedded_source_indices, load_embedded
+from tfssl.data.jigsaw import jigsaw_permutations
 from tfssl.data.multiview import ViewSpec, multiview
 from tfssl.data.pipeline import eval_dataset, make_dataset, preprocess_for_eval
 from tfssl.data.randaugment import cutout, randaugment, strong_augment
@@ -30,12 +32,15 @@ __all__ = [
     "from_numpy",
     "from_tfds",
     "from_tfrecord",
+    "jigsaw_permutations",
+    "lab_to_rgb",
     "labeled_split",
     "load_embedded",
     "make_dataset",
     "multiview",
     "preprocess_for_eval",
     "randaugment",
+    "rgb_to_lab",
     "scan_image_folder",
     "semi_supervised_dataset",
     "strong_augment",
