@@ -36,7 +36,7 @@ def test_train_on_two_cpu_replicas_then_eval(tmp_path):
         "--cpu_replicas=2",
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "MirroredStrategy over 2 CPU device(s)" in result.stderr
+    assert "Training on 2 replicas: CPU:0, CPU:1 (strategy mirrored)" in result.stderr
     assert "step 2/2" in result.stderr and "images_per_sec" in result.stderr
     assert os.path.exists(os.path.join(model_dir, "params.yaml"))
     assert os.path.exists(os.path.join(model_dir, "ckpt-2.index"))

@@ -11,13 +11,13 @@ figure is the median of several timed windows.
 
 import functools
 import json
-import os
 import resource
 import statistics
 import time
 
 from absl import app, flags
 
+from tfssl.cli import quiet_tensorflow_logs
 from tfssl.host_defaults import configure_host
 
 flags.DEFINE_string("experiment", None, "Registered experiment name.")
@@ -157,6 +157,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    quiet_tensorflow_logs()
     configure_host()  # Before main() imports TensorFlow.
     app.run(main)

@@ -232,6 +232,13 @@ class SelfSupervisedModel(keras.Model):
         self._teachers.append(teacher)
         return teacher
 
+    def earlier_stages(self, config, model_dir, strategy):
+        """Runs the stages a method's recipe trains before this model (none by default) under
+        `model_dir`, and returns an `initialize(model)` that loads their result, or None. Called
+        by the trainer for a new run only; a stage already trained there is resumed or reused."""
+        del config, model_dir, strategy
+        return None
+
     def reset_teachers(self):
         """Restarts every EMA teacher as a copy of its online networks (after weights were loaded
         into them, e.g. fine-tuning from a pretrained encoder)."""

@@ -1,15 +1,33 @@
 """Lloyd's k-means with DeepCluster's empty-cluster rule, in TF ops so it runs on the accelerator
 (faiss instead when it is installed, as the original DeepCluster does)."""
 
+import logging
+
 import numpy as np
 import tensorflow as tf
 
 from tfssl.ops import distributed
 
-try:  # Optional at run time: without faiss, k-means runs in TensorFlow.
-    import faiss
-except ImportError:  # pragma: no cover - depends on the environment
-    faiss = None
+
+def _import_faiss():
+    """faiss, or None where it is not installed (k-means then runs in TensorFlow).
+
+    faiss' loader logs at INFO each CPU-specific build it tries and does not find (AVX512-SPR,
+    AVX512, AVX2) before the one it loads; its logger is held at WARNING for the import only.
+    """
+    loader_logger = logging.getLogger("faiss.loader")
+    level = loader_logger.level
+    loader_logger.setLevel(logging.WARNING)
+    try:
+        import faiss
+    except ImportError:  # pragma: no cover - depends on the environment
+        return None
+    finally:
+        loader_logger.setLevel(level)
+    return faiss
+
+
+faiss = _import_faiss()
 
 # Distances are computed for at most this many (point, centroid) pairs at a time.
 MAX_DISTANCE_ELEMENTS = 1 << 24

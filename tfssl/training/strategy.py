@@ -51,6 +51,34 @@ def build_strategy(name, cpu_replicas=1, tpu=""):
         if cpu_replicas > 1:
             split_cpu(cpu_replicas)
         devices = [d.name for d in tf.config.list_logical_devices("CPU")][:cpu_replicas]
-        logging.info("MirroredStrategy over %d CPU device(s): %s", len(devices), devices)
         return tf.distribute.MirroredStrategy(devices)
     raise ValueError(f"unknown strategy '{name}' (one_device, mirrored, tpu)")
+
+
+# Strategy classes by the name `runtime.distribution_strategy` gives them.
+_STRATEGY_NAMES = {
+    "OneDeviceStrategy": "one_device",
+    "MirroredStrategy": "mirrored",
+    "TPUStrategy": "tpu",
+    "_DefaultDistributionStrategy": "default",
+}
+
+
+def describe_devices(strategy):
+    """One line naming the devices `strategy` trains on and its replica count, e.g.
+    `Training on 1 device: CPU:0 (strategy one_device)` or
+    `Training on 2 replicas: CPU:0, CPU:1 (strategy mirrored)`."""
+    name = type(strategy).__name__
+    try:
+        devices = strategy.extended.worker_devices
+    except RuntimeError:  # The default strategy has no device list; ops go to the first GPU.
+        devices = [
+            (tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices())[0].name
+        ]
+    short = []
+    for device in devices:
+        spec = tf.DeviceSpec.from_string(device)
+        short.append(f"{spec.device_type}:{spec.device_index}")
+    replicas = strategy.num_replicas_in_sync
+    count = "1 device" if replicas == 1 else f"{replicas} replicas"
+    return f"Training on {count}: {', '.join(short)} (strategy {_STRATEGY_NAMES.get(name, name)})"

@@ -15,7 +15,7 @@ from tfssl.files import write_json
 from tfssl.training import callbacks as callbacks_lib
 from tfssl.data import inputs
 from tfssl.training import optimization
-from tfssl.training.strategy import build_strategy, set_inter_op_threads
+from tfssl.training.strategy import build_strategy, describe_devices, set_inter_op_threads
 
 
 def strategy_from_config(runtime_config):
@@ -133,6 +133,7 @@ def _fit(model, dataset, start_step, end_step, epoch_steps, callbacks, guard):
             steps_per_epoch=steps,
             callbacks=callbacks,
             verbose=0,
+            shuffle=False,  # The input pipeline shuffles; fit cannot reorder a dataset.
         )
 
 
@@ -140,13 +141,16 @@ def train(config, model_dir, strategy=None, initialize=None):
     """Trains (or resumes) `config` in `model_dir`; returns the model and its logged history.
 
     `initialize(model)`, when given, runs on a new run's freshly built model (not on a resumed
-    one), e.g. to start from a pretrained encoder.
+    one), e.g. to start from a pretrained encoder; without it, a method whose recipe has
+    earlier stages runs them first (`model.earlier_stages`, e.g. SimCLRv2's pretraining and
+    fine-tuning of its teacher) and starts from what they return.
 
     Raises:
       NonFiniteLossError: the loss became NaN/Inf; the last good checkpoint is kept.
     """
     config.validate()
     strategy = strategy or strategy_from_config(config.runtime)  # before any op starts TF
+    logging.info(describe_devices(strategy))
     keras.utils.set_random_seed(config.runtime.seed)
     keras.mixed_precision.set_global_policy(config.runtime.mixed_precision)
     os.makedirs(model_dir, exist_ok=True)
@@ -163,8 +167,10 @@ def train(config, model_dir, strategy=None, initialize=None):
     manager = checkpoint_manager(model, model_dir, config.trainer.max_to_keep)
     if manager.latest_checkpoint:
         manager.checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-    elif initialize is not None:
-        initialize(model)
+    else:
+        initialize = initialize or model.earlier_stages(config, model_dir, strategy)
+        if initialize is not None:
+            initialize(model)
     start_step = int(model.optimizer.iterations.numpy())
     logging.info("training %s from step %d to %d", config.task.method, start_step, total_steps)
 
@@ -248,6 +254,11 @@ def run_experiment(config, model_dir, mode="train_and_eval", strategy=None):
     write_json(results, os.path.join(model_dir, "eval_linear.json"))
     if export.has_class_head(model):
         classifier = evaluation.classifier_protocol(model.class_logits, features)
+        classifier.update(
+            evaluation.other_classifier_results(
+                model, lambda: inputs.eval_input(config.task.eval_data)
+            )
+        )
         write_json(classifier, os.path.join(model_dir, "eval_classifier.json"))
         results["classifier_top1"] = classifier["top1"]
     print(json.dumps(results, sort_keys=True))
