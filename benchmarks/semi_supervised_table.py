@@ -30,6 +30,10 @@ METHODS = (
     "temporal_ensembling",
     "mean_teacher",
     "vat",
+    "fixmatch",
+    "mixmatch",
+    "s4l",
+    "simclrv2",
 )
 
 

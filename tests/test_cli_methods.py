@@ -29,6 +29,8 @@ METHODS = {
     "deepcluster": (",task.kmeans_iterations=2", "reclustered"),
     "deepercluster": (",task.kmeans_iterations=2,task.num_sub_clusters=3", "owned_fraction"),
     "rotnet": ("", "rotation_acc"),
+    "npid": (",task.embedding_dim=8", "instance_acc"),
+    "iic": (",task.num_overclusters=6,task.num_subheads=2", "cluster_loss"),
     "sela": (",task.num_clusters=8,task.num_heads=2,task.sinkhorn_iterations=50", "relabelled"),
     "supervised": ("", "labeled_acc"),
     "entmin": ("", "unsupervised_loss"),
@@ -39,6 +41,11 @@ METHODS = {
     "vat": (",task.entmin_weight=0.1", "entropy"),
     "fixmatch": (",task.distribution_alignment=true", "pseudo_label_acc"),
     "mixmatch": ("", "unsupervised_loss"),
+    "s4l": ("", "rotation_acc"),
+    "simclrv2": (
+        ",task.head_hidden_dim=8,task.pretrain_steps=2,task.finetune_steps=2",
+        "unsupervised_loss",
+    ),
 }
 ORDER = sorted(METHODS)
 

@@ -22,6 +22,10 @@ import tfssl.configs.sela  # noqa: F401
 import tfssl.methods.sela  # noqa: F401
 import tfssl.configs.deepercluster  # noqa: F401
 import tfssl.methods.deepercluster  # noqa: F401
+import tfssl.configs.npid  # noqa: F401
+import tfssl.methods.npid  # noqa: F401
+import tfssl.configs.iic  # noqa: F401
+import tfssl.methods.iic  # noqa: F401
 import tfssl.configs.semi  # noqa: F401
 import tfssl.semi.supervised  # noqa: F401
 import tfssl.semi.entmin  # noqa: F401
@@ -32,3 +36,5 @@ import tfssl.semi.mean_teacher  # noqa: F401
 import tfssl.semi.vat  # noqa: F401
 import tfssl.semi.fixmatch  # noqa: F401
 import tfssl.semi.mixmatch  # noqa: F401
+import tfssl.semi.s4l  # noqa: F401
+import tfssl.semi.simclrv2  # noqa: F401

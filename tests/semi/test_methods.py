@@ -23,6 +23,8 @@ METHODS = (
     "vat",
     "fixmatch",
     "mixmatch",
+    "s4l",
+    "simclrv2",
 )
 LABELED = 4  # global labeled batch; the unlabeled batch is μ = 2 times that per view
 
@@ -238,3 +240,11 @@ def test_label_fraction_scales_the_pi_model_weight():
     np.testing.assert_allclose(model.labeled_share, 100 / 11504)
     model.optimizer.iterations.assign(10)
     np.testing.assert_allclose(float(model.ramp_weight()), 100 * 100 / 11504, rtol=1e-6)
+
+
+def test_s4l_exemplar_step_on_two_replicas_equals_one_device(two_replicas, float64_policy):
+    """S4L-Exemplar's triplet term gathers every copy: 2 replicas equal one device."""
+    one, two = one_and_two(tiny_config("s4l", pretext="exemplar", num_copies=2), two_replicas)
+    one_logs, replica_logs = step_both(one, two, two_replicas, global_batch(one))
+    assert one_logs["unsupervised_loss"] > 0
+    assert_same_after_step(one, two, one_logs, replica_logs)

@@ -10,6 +10,7 @@ from tfssl.evaluation.protocols import (
     evaluate_linear,
     knn_protocol,
     linear_protocol,
+    other_classifier_results,
 )
 
 __all__ = [
@@ -25,5 +26,6 @@ __all__ = [
     "linear_probe",
     "linear_protocol",
     "nmi",
+    "other_classifier_results",
     "split_features",
 ]

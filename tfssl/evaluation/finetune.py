@@ -21,11 +21,11 @@ from tfssl.training.trainer import train
 RECIPE = "supervised_embedded"
 
 
-def finetune_config(config, label_fraction, num_classes, steps=None):
-    """`RECIPE` on `config`'s backbone, data and runtime, reading `label_fraction` of the
-    training labels (class-balanced, chosen by `runtime.seed`) for `steps` steps (default: the
-    recipe's)."""
-    recipe = configs.get_experiment(RECIPE)
+def finetune_config(config, label_fraction, num_classes, steps=None, recipe=RECIPE):
+    """The experiment `recipe` on `config`'s backbone, data and runtime, reading
+    `label_fraction` of the training labels (class-balanced, chosen by `runtime.seed`; 0 keeps
+    the recipe's labels per class) for `steps` steps (default: the recipe's)."""
+    recipe = configs.get_experiment(recipe)
     task = recipe.task
     task.model = copy.deepcopy(config.task.model)
     task.train_data = dataclasses.replace(

@@ -7,7 +7,7 @@ import tensorflow as tf
 from sklearn.cluster import KMeans
 
 from tfssl.evaluation.clustering_metrics import ari, clustering_accuracy, nmi
-from tfssl.evaluation.features import split_features
+from tfssl.evaluation.features import extract_features, split_features
 from tfssl.evaluation.knn import knn_predict
 from tfssl.evaluation.linear_probe import linear_probe
 
@@ -48,6 +48,16 @@ def classifier_protocol(class_logits, features, batch_size=4096):
         ]
     )
     return {"protocol": "classifier", "top1": float(np.mean(predictions == test_y))}
+
+
+def other_classifier_results(model, test_input):
+    """`{"<name>_top1": ...}` for each of `model.other_classifiers()` (e.g. SimCLRv2's teacher
+    beside its student) on the test split; `test_input` builds that split's dataset."""
+    results = {}
+    for name, (encoder, class_logits) in model.other_classifiers().items():
+        test = extract_features(encoder, test_input())
+        results[f"{name}_top1"] = classifier_protocol(class_logits, {"test": test})["top1"]
+    return results
 
 
 def knn_protocol(features, k=200, temperature=0.07):

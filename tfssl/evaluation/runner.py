@@ -186,6 +186,11 @@ def evaluate(config, model_dir, protocol, options=None, strategy=None):
                 "--protocol=linear, knn or finetune"
             )
         results = protocols.classifier_protocol(model.class_logits, features)
+        results.update(
+            protocols.other_classifier_results(
+                model, lambda: inputs.eval_input(config.task.eval_data)
+            )
+        )
     elif protocol == "finetune":
         results = _finetune(config, model, features, options, model_dir, strategy)
     else:

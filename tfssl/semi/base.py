@@ -8,7 +8,7 @@ from typing import List
 import numpy as np
 import tensorflow as tf
 
-from tfssl import data, losses, ops
+from tfssl import data, losses, models, ops
 from tfssl.data import inputs
 from tfssl.evaluation.label_fraction import class_balanced_subset
 from tfssl.methods.base import SelfSupervisedModel
@@ -49,6 +49,21 @@ def source_labels(data_config):
     source, _ = inputs.build_source(data_config)
     labels = source.map(lambda example: example["label"], num_parallel_calls=tf.data.AUTOTUNE)
     return np.concatenate(list(labels.batch(4096).as_numpy_iterator()))
+
+
+def build_class_head(feature_dim, task_config, backbone_config, name):
+    """The class head: linear, or with `task.head_hidden_dim` > 0 one Dense-BN-ReLU layer of that
+    width first (SimCLRv2 fine-tunes from the projection head's first layer)."""
+    if not task_config.head_hidden_dim:
+        return build_classifier(feature_dim, task_config.num_classes, name)
+    return models.mlp(
+        feature_dim,
+        [task_config.head_hidden_dim],
+        task_config.num_classes,
+        sync_bn=backbone_config.sync_bn,
+        bn_momentum=backbone_config.bn_momentum,
+        name=name,
+    )
 
 
 class SemiSupervisedModel(SelfSupervisedModel):
@@ -149,8 +164,8 @@ class SemiSupervisedModel(SelfSupervisedModel):
 
         def networks(prefix):
             encoder = build_encoder(backbone, name=f"{prefix}{backbone.type}")
-            head = build_classifier(
-                encoder.output_shape[-1], task_config.num_classes, f"{prefix}classifier"
+            head = build_class_head(
+                encoder.output_shape[-1], task_config, backbone, f"{prefix}classifier"
             )
             return encoder, head
 
@@ -278,7 +293,16 @@ class SemiSupervisedModel(SelfSupervisedModel):
         """The EMA encoder when the method keeps one, else the live one."""
         return self.encoder if self.ema_encoder is None else self.ema_encoder
 
+    @property
+    def evaluation_classifier(self):
+        """The EMA class head when the method keeps one, else the live one."""
+        return self.classifier if self.ema_classifier is None else self.ema_classifier
+
     def class_logits(self, features):
-        """Class logits of `evaluation_encoder` features: the EMA head when there is one."""
-        head = self.classifier if self.ema_classifier is None else self.ema_classifier
-        return head(features, training=False)
+        """Class logits of `evaluation_encoder` features (`evaluation_classifier`)."""
+        return self.evaluation_classifier(features, training=False)
+
+    def other_classifiers(self):
+        """Further networks whose test top-1 evaluation reports as `<name>_top1`:
+        {name: (encoder, features → logits)}; none by default."""
+        return {}

@@ -1,0 +1,67 @@
+"""IIC: a step on 2 replicas equals one device (the joint is the global batch's), and the
+cluster head read by evaluation is the sub-head with the lowest running loss."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tests.semi.test_methods import assert_same_after_step, float64_policy, per_replica  # noqa: F401
+from tfssl import configs, registry_imports  # noqa: F401
+from tfssl.training.trainer import build_training_model
+
+GLOBAL_BATCH = 8
+
+
+def tiny_config():
+    config = configs.get_experiment("iic_embedded")
+    overrides = {
+        "model": {"backbone": {"type": "tiny", "sync_bn": True}},
+        "train_data": {"global_batch_size": GLOBAL_BATCH, "shuffle_buffer": 64},
+        "optimizer": {"type": "sgd", "weight_decay": 0.0},
+        "learning_rate": {"type": "constant", "base_learning_rate": 0.1, "warmup_steps": 0},
+        "num_clusters": 3,
+        "num_overclusters": 6,
+        "num_subheads": 2,
+    }
+    return configs.merge(config, {"task": overrides, "trainer": {"train_steps": 4}}).validate()
+
+
+def batch(seed=0):
+    rng = np.random.default_rng(seed)
+    views = tuple(rng.uniform(size=(GLOBAL_BATCH, 32, 32, 3)) for _ in range(2))
+    return {"views": views, "index": np.arange(GLOBAL_BATCH, dtype=np.int64)}
+
+
+def test_a_step_on_two_replicas_equals_one_device(two_replicas, float64_policy):  # noqa: F811
+    config = tiny_config()
+    keras.utils.set_random_seed(0)
+    one = build_training_model(config, total_steps=4)
+    with two_replicas.scope():
+        two = build_training_model(config, total_steps=4)
+    two.set_weights(one.get_weights())
+    data = batch()
+    logs = tf.function(one.train_step)(tf.nest.map_structure(tf.constant, data))
+    replica_logs = two_replicas.run(
+        tf.function(two.train_step), args=(per_replica(two_replicas, data),)
+    )
+    one_logs = {k: float(v) for k, v in logs.items()}
+    assert one_logs["cluster_loss"] < 0 and one_logs["overcluster_loss"] < 0  # −I ≤ 0
+    assert_same_after_step(
+        one,
+        two,
+        one_logs,
+        [
+            {k: float(v) for k, v in r.items()}
+            for r in two_replicas.experimental_local_results(replica_logs)
+        ],
+    )
+
+
+def test_cluster_logits_read_the_sub_head_with_the_lowest_running_loss():
+    model = build_training_model(tiny_config(), total_steps=4)
+    features = tf.random.stateless_normal([5, model.encoder.output_shape[-1]], [1, 2])
+    all_logits = tf.reshape(model.cluster_head(features), [5, 2, 3]).numpy()
+    model.subhead_losses.assign([-0.2, -0.9])
+    np.testing.assert_allclose(model.cluster_logits(features), all_logits[:, 1], rtol=1e-6)
+    model.subhead_losses.assign([-0.9, -0.2])
+    np.testing.assert_allclose(model.cluster_logits(features), all_logits[:, 0], rtol=1e-6)

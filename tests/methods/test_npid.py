@@ -1,0 +1,79 @@
+"""NPID: the loss against a NumPy non-parametric softmax over a small bank, the bank update
+formula, and a step on 2 replicas equal to one device (bank included)."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tests.semi.test_methods import assert_same_after_step, float64_policy, per_replica  # noqa: F401
+from tfssl import configs, registry_imports  # noqa: F401
+from tfssl.training.trainer import build_training_model
+
+GLOBAL_BATCH = 4
+
+
+def tiny_config():
+    config = configs.get_experiment("npid_embedded")
+    overrides = {
+        "model": {"backbone": {"type": "tiny", "sync_bn": True}},
+        "train_data": {"global_batch_size": GLOBAL_BATCH, "shuffle_buffer": 64},
+        "optimizer": {"type": "sgd", "weight_decay": 0.0},
+        "learning_rate": {"type": "constant", "base_learning_rate": 0.1, "warmup_steps": 0},
+        "embedding_dim": 8,
+    }
+    return configs.merge(config, {"task": overrides, "trainer": {"train_steps": 4}}).validate()
+
+
+def batch(seed=0):
+    rng = np.random.default_rng(seed)
+    return {
+        "views": (rng.uniform(size=(GLOBAL_BATCH, 32, 32, 3)),),
+        "index": np.array([5, 17, 2, 40], np.int64),
+    }
+
+
+def test_loss_and_bank_update_against_numpy(float64_policy):  # noqa: F811
+    model = build_training_model(tiny_config(), total_steps=4)
+    data = batch()
+    bank = model.memory.values.numpy().copy()
+    features = model.embedding_head(model.encoder(tf.constant(data["views"][0]), training=True))
+    f = features.numpy() / np.linalg.norm(features.numpy(), axis=1, keepdims=True)
+    logits = f @ bank.T / model.temperature  # [4, N]
+    log_probs = (
+        logits
+        - np.log(np.exp(logits - logits.max(1, keepdims=True)).sum(1, keepdims=True))
+        - logits.max(1, keepdims=True)
+    )
+    expected = -log_probs[np.arange(GLOBAL_BATCH), data["index"]].mean()
+    loss, logs = model.compute_batch_loss(tf.nest.map_structure(tf.constant, data), training=True)
+    np.testing.assert_allclose(float(loss), expected, rtol=1e-8)
+    moved = 0.5 * bank[data["index"]] + 0.5 * f
+    moved /= np.linalg.norm(moved, axis=1, keepdims=True)
+    after = model.memory.values.numpy()
+    np.testing.assert_allclose(after[data["index"]], moved, atol=1e-7)  # a float32 bank
+    untouched = np.setdiff1d(np.arange(len(bank)), data["index"])
+    np.testing.assert_array_equal(after[untouched], bank[untouched])
+
+
+def test_a_step_on_two_replicas_equals_one_device(two_replicas, float64_policy):  # noqa: F811
+    config = tiny_config()
+    keras.utils.set_random_seed(0)
+    one = build_training_model(config, total_steps=4)
+    with two_replicas.scope():
+        two = build_training_model(config, total_steps=4)
+    two.set_weights(one.get_weights())
+    data = batch()
+    logs = tf.function(one.train_step)(tf.nest.map_structure(tf.constant, data))
+    replica_logs = two_replicas.run(
+        tf.function(two.train_step), args=(per_replica(two_replicas, data),)
+    )
+    one_logs = {k: float(v) for k, v in logs.items()}
+    assert_same_after_step(
+        one,
+        two,
+        one_logs,
+        [
+            {k: float(v) for k, v in r.items()}
+            for r in two_replicas.experimental_local_results(replica_logs)
+        ],
+    )
