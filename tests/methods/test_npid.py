@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from tests.semi.test_methods import assert_same_after_step, float64_policy, per_replica  # noqa: F401
 from tfssl import configs, registry_imports  # noqa: F401
+from tfssl.methods.npid import NPID
 from tfssl.training.trainer import build_training_model
 
 GLOBAL_BATCH = 4
@@ -77,3 +78,15 @@ def test_a_step_on_two_replicas_equals_one_device(two_replicas, float64_policy):
             for r in two_replicas.experimental_local_results(replica_logs)
         ],
     )
+
+
+def test_features_bank_init_holds_each_image_s_normalised_embedding():
+    config = tiny_config()
+    built = build_training_model(config, total_steps=4)
+    model = NPID(built.encoder, built.embedding_head, num_examples=6, bank_init="features")
+    images = np.random.default_rng(3).uniform(size=(6, 32, 32, 3)).astype(np.float32)
+    dataset = tf.data.Dataset.from_tensor_slices({"image": images, "label": np.zeros(6)}).batch(4)
+    assert model.fill_memory(dataset, step=0) == {"rows": 6.0}
+    embeddings = built.embedding_head(built.encoder(images, training=False)).numpy()
+    expected = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
+    np.testing.assert_allclose(model.memory.values.numpy(), expected, rtol=1e-5, atol=1e-6)

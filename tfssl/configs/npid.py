@@ -37,16 +37,19 @@ def single_view(views):
 @register_experiment("npid_embedded")
 def npid_embedded():
     """The embedded backbone, one 32×32 crop (scale 0.2–1) with colour jitter per image, batch
-    128, τ = 0.1 (the paper's CIFAR value), AdamW."""
+    128, τ = 0.1 (the paper's CIFAR value), AdamW, 800 steps (9 epochs). The bank starts as the
+    initial network's embeddings: from random rows, 400 steps scored 20.1% on the linear probe,
+    below random init (41.2%)."""
     data = common.embedded_data()
     single_view(data["train_data"].views)
     task = NPIDTaskConfig(
         temperature=0.1,
+        bank_init="features",
         model=base.ModelConfig(backbone=common.embedded_backbone(standardize_input=True)),
         **data,
         **common.embedded_adamw(warmup_steps=20),
     )
-    return common.embedded_experiment(task, train_steps=400)
+    return common.embedded_experiment(task, train_steps=800)
 
 
 @register_experiment("npid_imagenet")
