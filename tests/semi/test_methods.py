@@ -44,7 +44,7 @@ def tiny_config(method, **task):
     overrides = {
         "model": {"backbone": {"type": "tiny", "sync_bn": True}},
         "train_data": {"global_batch_size": LABELED, "shuffle_buffer": 64},
-        "labeled": {"num_per_class": 2},
+        "labeled": {"num_per_class": 2, "unlabeled_ratio": 2},
         "optimizer": {"type": "sgd", "weight_decay": 0.0},
         "learning_rate": {"type": "constant", "base_learning_rate": 0.1, "warmup_steps": 0},
         "rampup_fraction": 0.0,
