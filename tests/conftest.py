@@ -4,6 +4,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import keras  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
@@ -20,3 +21,11 @@ def two_replicas():
     """A MirroredStrategy over two logical CPU devices, one per test session: separate
     MirroredStrategy objects in one process reuse collective instance keys and collide."""
     return tf.distribute.MirroredStrategy([f"/cpu:{i}" for i in range(NUM_CPU_REPLICAS)])
+
+
+@pytest.fixture
+def float64_policy():
+    """float64 models, so that 1 and 2 replicas agree to ~1e-10 and not to float32 rounding."""
+    keras.mixed_precision.set_global_policy("float64")
+    yield
+    keras.mixed_precision.set_global_policy("float32")

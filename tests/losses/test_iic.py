@@ -3,6 +3,7 @@ import pytest
 import tensorflow as tf
 from scipy.stats import entropy
 
+from tests.replicas import split_rows
 from tfssl import losses
 from tfssl.losses.iic import IIC_EPSILON
 
@@ -54,24 +55,13 @@ def test_iic_one_hot_gradient_is_finite():
     assert np.isfinite(float(loss)) and np.all(np.isfinite(gradient))
 
 
-def _uneven(strategy, *arrays):
-    starts = np.cumsum((0,) + UNEVEN_ROWS)
-
-    def value_fn(ctx, array):
-        r = ctx.replica_id_in_sync_group
-        return tf.constant(array[starts[r] : starts[r + 1]])
-
-    return [
-        strategy.experimental_distribute_values_from_function(lambda ctx, a=a: value_fn(ctx, a))
-        for a in arrays
-    ]
-
-
 def test_iic_two_replicas_equal_one_device(two_replicas):
     """The joint is the global batch's (5 + 3 rows), not a per-replica one."""
     p_a, p_b = _probabilities(8, 4, seed=3), _probabilities(8, 4, seed=4)
     expected = float(losses.iic(p_a, p_b))
-    outputs = two_replicas.run(tf.function(losses.iic), args=tuple(_uneven(two_replicas, p_a, p_b)))
+    outputs = two_replicas.run(
+        tf.function(losses.iic), args=tuple(split_rows(two_replicas, UNEVEN_ROWS, p_a, p_b))
+    )
     values = [float(v) for v in two_replicas.experimental_local_results(outputs)]
     assert len(values) == 2
     for value in values:
@@ -94,7 +84,7 @@ def test_iic_gradient_two_replicas_equals_one_device(two_replicas):
 
     expected = grad_fn(tf.constant(logits_a), tf.constant(logits_b)).numpy()
     outputs = two_replicas.run(
-        tf.function(grad_fn), args=tuple(_uneven(two_replicas, logits_a, logits_b))
+        tf.function(grad_fn), args=tuple(split_rows(two_replicas, UNEVEN_ROWS, logits_a, logits_b))
     )
     gradients = [g.numpy() for g in two_replicas.experimental_local_results(outputs)]
     np.testing.assert_allclose(np.concatenate(gradients), expected, rtol=1e-5, atol=1e-7)

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.replicas import split_rows
 from tfssl import losses
 
 UNEVEN_ROWS = (5, 3)  # replica 0 holds global rows 0..4, replica 1 rows 5..7
@@ -81,20 +82,6 @@ def test_supcon_tf_function_half_precision_input_computes_in_float32():
     assert float(loss) == pytest.approx(expected, rel=1e-4)
 
 
-def _uneven(strategy, *arrays):
-    """Per-replica values with `UNEVEN_ROWS` rows each (a last, partial global batch)."""
-    starts = np.cumsum((0,) + UNEVEN_ROWS)
-
-    def value_fn(ctx, array):
-        r = ctx.replica_id_in_sync_group
-        return tf.constant(array[starts[r] : starts[r + 1]])
-
-    return [
-        strategy.experimental_distribute_values_from_function(lambda ctx, a=a: value_fn(ctx, a))
-        for a in arrays
-    ]
-
-
 @pytest.mark.parametrize("with_labels", [True, False])
 def test_supcon_two_replicas_uneven_split_equals_one_device(two_replicas, with_labels):
     """5 + 3 rows: anchors are found by global row, so no replica masks the wrong diagonal (an
@@ -106,7 +93,9 @@ def test_supcon_two_replicas_uneven_split_equals_one_device(two_replicas, with_l
         return losses.supcon(f, y if with_labels else None, 0.1, 0.07)
 
     expected = float(fn(tf.constant(features), tf.constant(labels)))
-    outputs = two_replicas.run(tf.function(fn), args=tuple(_uneven(two_replicas, features, labels)))
+    outputs = two_replicas.run(
+        tf.function(fn), args=tuple(split_rows(two_replicas, UNEVEN_ROWS, features, labels))
+    )
     values = [float(v) for v in two_replicas.experimental_local_results(outputs)]
     assert len(values) == 2
     for value in values:
@@ -130,7 +119,7 @@ def test_supcon_gradient_two_replicas_uneven_split_equals_one_device(two_replica
 
     expected = grad_fn(tf.constant(features), tf.constant(labels)).numpy()
     outputs = two_replicas.run(
-        tf.function(grad_fn), args=tuple(_uneven(two_replicas, features, labels))
+        tf.function(grad_fn), args=tuple(split_rows(two_replicas, UNEVEN_ROWS, features, labels))
     )
     gradients = [g.numpy() for g in two_replicas.experimental_local_results(outputs)]
     assert [len(g) for g in gradients] == list(UNEVEN_ROWS)

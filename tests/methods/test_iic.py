@@ -1,11 +1,10 @@
 """IIC: a step on 2 replicas equals one device (the joint is the global batch's), and the
 cluster head read by evaluation is the sub-head with the lowest running loss."""
 
-import keras
 import numpy as np
 import tensorflow as tf
 
-from tests.semi.test_methods import assert_same_after_step, float64_policy, per_replica  # noqa: F401
+from tests.replicas import assert_same_after_step, one_and_two, step_both
 from tfssl import configs, registry_imports  # noqa: F401
 from tfssl.training.trainer import build_training_model
 
@@ -32,29 +31,11 @@ def batch(seed=0):
     return {"views": views, "index": np.arange(GLOBAL_BATCH, dtype=np.int64)}
 
 
-def test_a_step_on_two_replicas_equals_one_device(two_replicas, float64_policy):  # noqa: F811
-    config = tiny_config()
-    keras.utils.set_random_seed(0)
-    one = build_training_model(config, total_steps=4)
-    with two_replicas.scope():
-        two = build_training_model(config, total_steps=4)
-    two.set_weights(one.get_weights())
-    data = batch()
-    logs = tf.function(one.train_step)(tf.nest.map_structure(tf.constant, data))
-    replica_logs = two_replicas.run(
-        tf.function(two.train_step), args=(per_replica(two_replicas, data),)
-    )
-    one_logs = {k: float(v) for k, v in logs.items()}
+def test_a_step_on_two_replicas_equals_one_device(two_replicas, float64_policy):
+    one, two = one_and_two(tiny_config(), two_replicas, total_steps=4)
+    one_logs, replica_logs = step_both(one, two, two_replicas, batch())
     assert one_logs["cluster_loss"] < 0 and one_logs["overcluster_loss"] < 0  # −I ≤ 0
-    assert_same_after_step(
-        one,
-        two,
-        one_logs,
-        [
-            {k: float(v) for k, v in r.items()}
-            for r in two_replicas.experimental_local_results(replica_logs)
-        ],
-    )
+    assert_same_after_step(one, two, one_logs, replica_logs)
 
 
 def test_cluster_logits_read_the_sub_head_with_the_lowest_running_loss():

@@ -1,11 +1,10 @@
 """NPID: the loss against a NumPy non-parametric softmax over a small bank, the bank update
 formula, and a step on 2 replicas equal to one device (bank included)."""
 
-import keras
 import numpy as np
 import tensorflow as tf
 
-from tests.semi.test_methods import assert_same_after_step, float64_policy, per_replica  # noqa: F401
+from tests.replicas import assert_same_after_step, one_and_two, step_both
 from tfssl import configs, registry_imports  # noqa: F401
 from tfssl.methods.npid import NPID
 from tfssl.training.trainer import build_training_model
@@ -33,7 +32,7 @@ def batch(seed=0):
     }
 
 
-def test_loss_and_bank_update_against_numpy(float64_policy):  # noqa: F811
+def test_loss_and_bank_update_against_numpy(float64_policy):
     model = build_training_model(tiny_config(), total_steps=4)
     data = batch()
     bank = model.memory.values.numpy().copy()
@@ -56,28 +55,10 @@ def test_loss_and_bank_update_against_numpy(float64_policy):  # noqa: F811
     np.testing.assert_array_equal(after[untouched], bank[untouched])
 
 
-def test_a_step_on_two_replicas_equals_one_device(two_replicas, float64_policy):  # noqa: F811
-    config = tiny_config()
-    keras.utils.set_random_seed(0)
-    one = build_training_model(config, total_steps=4)
-    with two_replicas.scope():
-        two = build_training_model(config, total_steps=4)
-    two.set_weights(one.get_weights())
-    data = batch()
-    logs = tf.function(one.train_step)(tf.nest.map_structure(tf.constant, data))
-    replica_logs = two_replicas.run(
-        tf.function(two.train_step), args=(per_replica(two_replicas, data),)
-    )
-    one_logs = {k: float(v) for k, v in logs.items()}
-    assert_same_after_step(
-        one,
-        two,
-        one_logs,
-        [
-            {k: float(v) for k, v in r.items()}
-            for r in two_replicas.experimental_local_results(replica_logs)
-        ],
-    )
+def test_a_step_on_two_replicas_equals_one_device(two_replicas, float64_policy):
+    one, two = one_and_two(tiny_config(), two_replicas, total_steps=4)
+    one_logs, replica_logs = step_both(one, two, two_replicas, batch())
+    assert_same_after_step(one, two, one_logs, replica_logs)
 
 
 def test_features_bank_init_holds_each_image_s_normalised_embedding():

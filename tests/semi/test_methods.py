@@ -2,11 +2,11 @@
 global batch, masked and averaged terms count over the global batch, and the hand values of the
 ramps and of Temporal Ensembling's bias correction."""
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.replicas import assert_same_after_step, one_and_two, step_both
 from tfssl import configs, ops
 from tfssl.semi.base import ramp
 from tfssl.semi.fixmatch import align_distribution
@@ -27,14 +27,6 @@ METHODS = (
     "simclrv2",
 )
 LABELED = 4  # global labeled batch; the unlabeled batch is μ = 2 times that per view
-
-
-@pytest.fixture
-def float64_policy():
-    """float64 models, so that 1 and 2 replicas agree to ~1e-10 and not to float32 rounding."""
-    keras.mixed_precision.set_global_policy("float64")
-    yield
-    keras.mixed_precision.set_global_policy("float32")
 
 
 def tiny_config(method, **task):
@@ -65,50 +57,6 @@ def global_batch(model, seed=0):
             "index": rng.permutation(50)[:unlabeled],
         }
     return batch
-
-
-def per_replica(strategy, batch):
-    """Replica r gets rows [r·n/2, (r + 1)·n/2) of every array of `batch`."""
-
-    def value_fn(ctx):
-        def rows(array):
-            half = len(array) // strategy.num_replicas_in_sync
-            return tf.constant(array[ctx.replica_id_in_sync_group * half :][:half])
-
-        return tf.nest.map_structure(rows, batch)
-
-    return strategy.experimental_distribute_values_from_function(value_fn)
-
-
-def one_and_two(config, strategy):
-    """The model on one device and on `strategy`, with the same weights."""
-    keras.utils.set_random_seed(0)
-    one = build_training_model(config, total_steps=10)
-    with strategy.scope():
-        two = build_training_model(config, total_steps=10)
-    two.set_weights(one.get_weights())
-    return one, two
-
-
-def step_both(one, two, strategy, batch):
-    """One training step of each; returns (one-device logs, each replica's logs)."""
-    logs = tf.function(one.train_step)(tf.nest.map_structure(tf.constant, batch))
-    replica_logs = strategy.run(tf.function(two.train_step), args=(per_replica(strategy, batch),))
-    return (
-        {k: float(v) for k, v in logs.items()},
-        [
-            {k: float(v) for k, v in r.items()}
-            for r in strategy.experimental_local_results(replica_logs)
-        ],
-    )
-
-
-def assert_same_after_step(one, two, one_logs, replica_logs):
-    for name, value in one_logs.items():
-        for logs in replica_logs:
-            np.testing.assert_allclose(logs[name], value, rtol=1e-7, atol=1e-10, err_msg=name)
-    for a, b in zip(one.weights, two.weights):
-        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-7, atol=1e-10, err_msg=a.path)
 
 
 @pytest.mark.parametrize("method", METHODS)
