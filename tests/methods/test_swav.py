@@ -125,3 +125,16 @@ def test_queue_changes_the_loss_once_full():
     with_queue, _ = model.compute_pretext_loss(views, training=True)
     without_queue, _ = model.compute_pretext_loss(views, training=False)
     assert abs(float(with_queue) - float(without_queue)) > 1e-4
+
+
+def test_checkpoint_holds_the_queues(tmp_path):
+    """A resumed run gets its queues back: they are in the model's checkpoint."""
+    config = tiny_swav_config(task={"queue_length": 16, "queue_start_step": 0})
+    model = build_training_model(config, total_steps=4)
+    keys = tf.math.l2_normalize(tf.random.normal([16, 8], seed=1), axis=-1)
+    model.queues[1].enqueue(keys)
+    path = tf.train.Checkpoint(model=model).save(str(tmp_path / "ckpt"))
+    restored = build_training_model(config, total_steps=4)
+    tf.train.Checkpoint(model=restored).restore(path).assert_existing_objects_matched()
+    np.testing.assert_array_equal(restored.queues[1].values.numpy(), keys.numpy())
+    assert int(restored.queues[1].filled) == 16 and int(restored.queues[0].filled) == 0

@@ -86,11 +86,17 @@ class SwAV(SelfSupervisedModel):
         self.prototypes = keras.layers.Dense(num_prototypes, use_bias=False, name="prototypes")
         self.prototypes.build((None, dim))  # kernel [d, K]: one column per prototype
         self.normalize_prototypes()
-        self.queues = (
-            [FeatureQueue(queue_length, dim, name=f"queue{i}") for i in range(num_high_res)]
-            if queue_length
-            else []
-        )
+        # One attribute per queue, not a list: tf.train.Checkpoint does not see layers Keras
+        # tracks inside a list, and a resumed run must get its queues back.
+        for i in range(num_high_res if queue_length else 0):
+            setattr(self, f"queue{i}", FeatureQueue(queue_length, dim, name=f"queue{i}"))
+
+    @property
+    def queues(self):
+        """The high-resolution crops' queues, in crop order (empty without a queue)."""
+        return [
+            getattr(self, f"queue{i}") for i in range(self.num_high_res if self.queue_length else 0)
+        ]
 
     @classmethod
     def components_from_config(cls, task_config):
