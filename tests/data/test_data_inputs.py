@@ -47,7 +47,7 @@ def test_folder_size_counts_the_images_that_decode(image_folder):
 def test_tfrecord_size_counts_the_records_and_says_so(tfrecords, caplog):
     root, images = tfrecords
     config = DataConfig(source="tfrecord", path=str(root / "train-*"), label_offset=1)
-    with caplog.at_level("INFO"):
+    with caplog.at_level("INFO", logger="absl"):
         assert inputs.source_size(config) == len(images) == 5
     assert "counting the records of 2 TFRecord file(s)" in caplog.text
     source, size = inputs.build_source(config)

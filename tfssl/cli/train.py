@@ -2,7 +2,12 @@
 
 tfssl-train --experiment=simclr_embedded --model_dir=/tmp/simclr
 python train.py --experiment=simclr_embedded --model_dir=/tmp/simclr   # the same, in a checkout
+
+On SIGTERM (preemption) training saves a checkpoint at the step it reached and the program
+exits with status 42, "not finished, restart me"; the same command continues from the next step.
 """
+
+import sys
 
 from absl import flags, logging
 
@@ -16,7 +21,11 @@ flags.DEFINE_enum(
     "mode", "train_and_eval", ["train", "train_and_eval", "eval", "export"], "What to run."
 )
 flags.DEFINE_enum(
-    "strategy", None, ["one_device", "mirrored", "tpu"], "Overrides runtime.distribution_strategy."
+    "strategy",
+    None,
+    ["one_device", "mirrored", "multi_worker_mirrored", "tpu"],
+    "Overrides runtime.distribution_strategy. multi_worker_mirrored reads the cluster from "
+    "TF_CONFIG; give every worker the same --model_dir.",
 )
 flags.DEFINE_integer(
     "cpu_replicas", None, "Split the CPU into N logical devices (mirrored without GPUs)."
@@ -25,6 +34,10 @@ flags.DEFINE_string("tpu", None, "TPU name or address for --strategy=tpu.")
 flags.mark_flags_as_required(["experiment", "model_dir"])
 
 FLAGS = flags.FLAGS
+
+# Exit status of a preempted run: it saved its checkpoint and should be restarted (TensorFlow's
+# restart code on Borg; any non-zero status makes Kubernetes Jobs and Slurm --requeue rerun it).
+PREEMPTED_EXIT_CODE = 42
 
 
 def _runtime_override():
@@ -44,7 +57,7 @@ def main(argv):
     del argv
     from tfssl import registry_imports  # noqa: F401  (fills the registries)
     from tfssl.configs import build_config, merge
-    from tfssl.training import run_experiment
+    from tfssl.training import TrainingPreempted, run_experiment
 
     config = build_config(FLAGS.experiment, FLAGS.config_file, FLAGS.params_override)
     merge(config, _runtime_override())
@@ -53,7 +66,11 @@ def main(argv):
         from tfssl.training import split_cpu
 
         split_cpu(config.runtime.cpu_replicas)
-    results = run_experiment(config, FLAGS.model_dir, FLAGS.mode)
+    try:
+        results = run_experiment(config, FLAGS.model_dir, FLAGS.mode)
+    except TrainingPreempted as preempted:
+        logging.warning("%s", preempted)
+        sys.exit(PREEMPTED_EXIT_CODE)
     for name, value in results.items():
         logging.info("%s: %s", name, value)
 

@@ -119,6 +119,10 @@ class DataConfig(EvalDataConfig):
     # Compile each view's post-crop ops (colour, blur, solarisation) with XLA: the same views,
     # 1.7x the multi-crop pipeline's images/s on CPU. False runs them as separate TensorFlow ops.
     jit_augment: bool = True
+    # A tf.data service dispatcher, "grpc://host:port": the pipeline then runs on the service's
+    # workers rather than on this host's CPUs (multi-crop ImageNet streams one host cannot feed).
+    # Empty: it runs here.
+    service_address: str = ""
     augmentation: AugmentationConfig = field(default_factory=AugmentationConfig)
     views: ViewsConfig = field(default_factory=ViewsConfig)
 
@@ -334,6 +338,10 @@ class TrainerConfig:
             raise ConfigError(f"{path}.knn_eval_every must be >= 0 (0 = off)")
 
 
+# `runtime.distribution_strategy` choices (see `tfssl.training.build_strategy`).
+STRATEGIES = ("one_device", "mirrored", "multi_worker_mirrored", "tpu")
+
+
 @dataclass
 class RuntimeConfig:
     """Where it runs: the tf.distribute strategy, precision and seed."""
@@ -352,7 +360,7 @@ class RuntimeConfig:
         _check_choice(
             f"{path}.distribution_strategy",
             self.distribution_strategy,
-            ("one_device", "mirrored", "tpu"),
+            STRATEGIES,
         )
         _check_choice(
             f"{path}.mixed_precision",

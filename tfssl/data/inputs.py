@@ -134,13 +134,15 @@ def view_augment_params(data_config):
     ]
 
 
-def train_input_fn(source, data_config, seed, replica_filters=None):
+def train_input_fn(source, data_config, seed, replica_filters=None, transform=None):
     """A `fn(input_context)` yielding per-replica batches of augmented views of `source`.
 
     With `replica_filters` (one predicate on source examples per replica, e.g. DeeperCluster's
     "this image's super-class is owned by replica r"), the pipeline interleaves one filtered
     stream per local replica. The strategy hands a pipeline's consecutive batches to its local
     replicas in turn, so replica r trains only on the examples its predicate keeps.
+    `transform` turns each example's views into another input before batching (jigsaw tiles;
+    see `tfssl.data.multiview`).
     """
 
     def stream(input_context, keep=None, stream_seed=seed):
@@ -159,6 +161,7 @@ def train_input_fn(source, data_config, seed, replica_filters=None):
             keep=keep,
             threadpool_size=data_config.threadpool_size,
             jit_augment=data_config.jit_augment,
+            transform=transform,
         )
 
     def input_fn(input_context):
@@ -189,3 +192,25 @@ def train_split_input(task, cache=False):
     return eval_input(
         dataclasses.replace(task.train_data, cache=cache), task.eval_data.global_batch_size
     )
+
+
+def on_data_service(input_fn, address):
+    """`input_fn` run by the tf.data service dispatched from `address` ("grpc://host:port").
+
+    Each input pipeline (one per worker under `distribute_datasets_from_function`) sends its
+    whole dataset graph — source, augmentation, batching — to the service's workers and reads
+    the finished per-replica batches back, so augmentation no longer needs this host's CPUs.
+    Every pipeline is its own job without sharding: it receives exactly the batches it would
+    have built itself (in the same order while the service has a single worker; with several,
+    the same batches interleaved).
+    """
+
+    def service_input_fn(input_context):
+        return input_fn(input_context).apply(
+            tf.data.experimental.service.distribute(
+                processing_mode=tf.data.experimental.service.ShardingPolicy.OFF,
+                service=address,
+            )
+        )
+
+    return service_input_fn

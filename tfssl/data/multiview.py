@@ -7,6 +7,9 @@ import tensorflow as tf
 
 from tfssl.data.augment import AugmentParams, augment_view
 
+# Folded into an element's seed to give its `transform` a seed apart from the views' seeds.
+_TRANSFORM = 1
+
 
 @dataclasses.dataclass(frozen=True)
 class ViewSpec:
@@ -50,7 +53,7 @@ def view_plan(spec, params):
     return plan
 
 
-def multiview(dataset, spec, params, seed=0, deterministic=None, jit_compile=False):
+def multiview(dataset, spec, params, seed=0, deterministic=None, jit_compile=False, transform=None):
     """Maps `{"image", "label"}` elements to `{"views": tuple of float32 views, "label"}`.
 
     Each element's seed is derived from `seed` and its position in `dataset`, and each view's from
@@ -63,10 +66,13 @@ def multiview(dataset, spec, params, seed=0, deterministic=None, jit_compile=Fal
       seed: int, or a pair of ints (e.g. (seed, input_pipeline_id)).
       deterministic: passed to `Dataset.map`; None follows the dataset options.
       jit_compile: XLA-compile each view's post-crop ops (see `augment_view`).
+      transform: optional `fn(element, seed)` → element, applied to each output element with a
+        stateless seed of its own derived from the element's (the views' seeds are unchanged):
+        a pretext input built from the views, e.g. jigsaw tiles.
 
     Returns:
       dataset of `{"views": (num_global + num_local) x float32 [size, size, 3], "label": int64}`,
-      plus the input's `"index"` when it has one.
+      plus the input's `"index"` when it has one; with `transform`, whatever it returns.
     """
     plan = view_plan(spec, params)
     pair = [int(seed), 0] if isinstance(seed, numbers.Integral) else [int(s) for s in seed]
@@ -83,6 +89,9 @@ def multiview(dataset, spec, params, seed=0, deterministic=None, jit_compile=Fal
         outputs = {"views": views, "label": example["label"]}
         if "index" in example:  # the example's position in the source (see build_source)
             outputs["index"] = example["index"]
+        if transform is not None:
+            transform_seed = tf.random.experimental.stateless_fold_in(element_seed, _TRANSFORM)
+            outputs = transform(outputs, transform_seed)
         return outputs
 
     return dataset.enumerate().map(

@@ -19,6 +19,7 @@ def make_dataset(
     keep=None,
     threadpool_size=0,
     jit_augment=False,
+    transform=None,
 ):
     """The SSL training stream: shard, cache, shuffle, repeat, augment into views, batch, prefetch.
 
@@ -42,10 +43,11 @@ def make_dataset(
         super-class streams).
       threadpool_size: threads of a private tf.data pool (0: TensorFlow's shared pool).
       jit_augment: XLA-compile each view's post-crop ops (see `augment_view`).
+      transform: optional per-element `fn(element, seed)` after the views (see `multiview`).
 
     Returns:
       dataset of `{"views": tuple of float32 [b, S, S, 3], "label": int64 [b]}`, b the
-      per-replica batch size (remainder dropped).
+      per-replica batch size (remainder dropped); with `transform`, its elements batched.
     """
     pipeline_id = 0
     if input_context is not None and input_context.num_input_pipelines > 1:
@@ -60,7 +62,13 @@ def make_dataset(
     if keep is not None:
         source = source.filter(keep)
     ds = multiview(
-        source, spec, params, (seed, pipeline_id), deterministic, jit_compile=jit_augment
+        source,
+        spec,
+        params,
+        (seed, pipeline_id),
+        deterministic,
+        jit_compile=jit_augment,
+        transform=transform,
     )
     ds = ds.batch(per_replica_batch_size, drop_remainder=True)
     ds = ds.prefetch(tf.data.AUTOTUNE)

@@ -222,6 +222,16 @@ class SelfSupervisedModel(keras.Model):
         self._built_spec = element_spec
         self.built = True
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Skips Keras' build-on-first-batch once `build_from_spec` has built the model.
+
+        Keras draws a batch and averages it across replicas before `fit` to build an unbuilt
+        model; `MultiWorkerMirroredStrategy` cannot reduce a nested batch, so that step fails
+        there, and a built model has nothing left to build anyway.
+        """
+        if not self.built:
+            super()._maybe_symbolic_build(iterator, data_batch)
+
     def build_for_views(self, view_sizes):
         """`build_from_spec` of the default multi-view stream with views of these sizes."""
         self.build_from_spec(multiview_spec(view_sizes))
@@ -253,6 +263,24 @@ class SelfSupervisedModel(keras.Model):
                 "main",
                 self.compute_batch_loss,
                 (OptimizerGroup("main", lambda: self.trainable_variables),),
+            )
+        ]
+
+    def phase_with_own_group(self, layer, name, **overrides):
+        """One `main` phase in which `layer`'s variables form the optimizer group `name` (with
+        the learning-rate / optimizer `overrides` of `OptimizerGroup`) and every other trainable
+        variable the main group: a sub-network that needs its own step size or optimizer."""
+        own = {id(v) for v in layer.trainable_variables}
+        return [
+            UpdatePhase(
+                "main",
+                self.compute_batch_loss,
+                (
+                    OptimizerGroup(
+                        "main", lambda: [v for v in self.trainable_variables if id(v) not in own]
+                    ),
+                    OptimizerGroup(name, lambda: layer.trainable_variables, **overrides),
+                ),
             )
         ]
 
@@ -369,4 +397,9 @@ class SelfSupervisedModel(keras.Model):
         self.after_update()
         for name, value in logs.items():
             self._trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self._trackers.items()}
+        results = {name: tracker.result() for name, tracker in self._trackers.items()}
+        if distributed.spans_workers():
+            # Keras averages multi-worker logs along axis 0, which a scalar lacks; every
+            # replica's value is the global one, so shape [1] averages to the same scalar.
+            results = {name: tf.reshape(value, [1]) for name, value in results.items()}
+        return results

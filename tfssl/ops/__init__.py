@@ -11,6 +11,7 @@ from tfssl.ops.distributed import (
     global_sum,
     num_replicas,
     replica_id,
+    spans_workers,
 )
 from tfssl.ops.ema import EMATeacher, cosine_momentum, ema_update
 from tfssl.ops.memory import ExampleMemory

@@ -27,6 +27,16 @@ def replica_id():
     return tf.cast(ctx.replica_id_in_sync_group, tf.int32)
 
 
+def spans_workers():
+    """Whether the current strategy is a `MultiWorkerMirroredStrategy` with several workers."""
+    strategy = tf.distribute.get_strategy()
+    return (
+        isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+        and strategy.cluster_resolver is not None
+        and bool(strategy.cluster_resolver.cluster_spec().jobs)
+    )
+
+
 def all_gather(x, axis=0):
     """Concatenates `x` from every replica along `axis`, in replica order.
 

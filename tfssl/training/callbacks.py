@@ -1,8 +1,11 @@
-"""Keras callbacks for long runs: periodic checkpoints, a stop on NaN/Inf loss, a log line plus
-TensorBoard scalars with step, loss, learning rate and images/s (and their curve as a PNG), and a
-periodic kNN probe of the encoder."""
+"""Keras callbacks for long runs: periodic checkpoints, a checkpoint when the run is preempted,
+a stop on NaN/Inf loss, a log line plus TensorBoard scalars with step, loss, learning rate and
+images/s (and their curve as a PNG), and a periodic kNN probe of the encoder."""
 
+import contextlib
 import math
+import signal
+import threading
 import time
 
 import keras
@@ -72,6 +75,67 @@ class CheckpointEvery(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         self._save(_global_step(self.model))
+
+
+class TrainingPreempted(RuntimeError):
+    """The run received SIGTERM and saved a checkpoint at `step`; rerunning it with the same
+    `model_dir` continues from the next step."""
+
+    def __init__(self, step, checkpoint_dir):
+        super().__init__(
+            f"preempted: checkpoint saved at step {step} in {checkpoint_dir}; run the same "
+            "command again to continue from the next step"
+        )
+        self.step = step
+
+
+class SaveOnPreemption(keras.callbacks.Callback):
+    """After every step, lets TensorFlow's `PreemptionCheckpointHandler` save `manager`'s
+    checkpoint (numbered by the step reached) once any worker of the cluster has received
+    SIGTERM — what Kubernetes, Slurm and cloud preemption send — and then ends training by
+    raising `TrainingPreempted`.
+
+    In a multi-worker cluster the handler agrees with the other workers on the step to save at,
+    so every worker saves the same step. Use it through `preemption_checkpoints`, which installs
+    and removes the SIGTERM handler.
+    """
+
+    def __init__(self, handler):
+        super().__init__()
+        self.handler = handler
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.handler.save_checkpoint_if_preempted(checkpoint_number=_global_step(self.model))
+
+
+@contextlib.contextmanager
+def preemption_checkpoints(strategy, manager):
+    """A `SaveOnPreemption` callback for `manager`, or None off the main thread (where Python
+    cannot install a signal handler: SIGTERM then ends the run as usual, resuming from the last
+    interval checkpoint). SIGTERM's previous handler is back in place on exit, so a signal after
+    training (during evaluation) stops the process as before."""
+    if threading.current_thread() is not threading.main_thread():
+        logging.warning("training off the main thread: no checkpoint on SIGTERM")
+        yield None
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    callback = None
+
+    def stop():
+        raise TrainingPreempted(_global_step(callback.model), manager.directory)
+
+    handler = tf.distribute.experimental.PreemptionCheckpointHandler(
+        getattr(strategy, "cluster_resolver", None),
+        manager,
+        termination_config=tf.distribute.experimental.TerminationConfig(
+            exit_fn=stop, grace_period=0
+        ),
+    )
+    callback = SaveOnPreemption(handler)
+    try:
+        yield callback
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class ProgressLogger(keras.callbacks.Callback):

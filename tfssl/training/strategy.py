@@ -1,4 +1,9 @@
-"""Builds the tf.distribute strategy named by the runtime config."""
+"""Builds the tf.distribute strategy named by the runtime config, and says which process of a
+cluster writes the run's files."""
+
+import contextlib
+import shutil
+import tempfile
 
 import tensorflow as tf
 from absl import logging
@@ -36,7 +41,11 @@ def set_inter_op_threads(count):
 
 
 def build_strategy(name, cpu_replicas=1, tpu=""):
-    """`one_device`, `mirrored` (all GPUs, else `cpu_replicas` logical CPUs) or `tpu`."""
+    """`one_device`, `mirrored` (all GPUs, else `cpu_replicas` logical CPUs),
+    `multi_worker_mirrored` (every GPU of every worker, else each worker's CPU; the cluster and
+    this process's place in it from the `TF_CONFIG` environment variable) or `tpu`."""
+    if name == "multi_worker_mirrored":
+        return tf.distribute.MultiWorkerMirroredStrategy()
     if name == "tpu":
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
         tf.config.experimental_connect_to_cluster(resolver)
@@ -52,13 +61,17 @@ def build_strategy(name, cpu_replicas=1, tpu=""):
             split_cpu(cpu_replicas)
         devices = [d.name for d in tf.config.list_logical_devices("CPU")][:cpu_replicas]
         return tf.distribute.MirroredStrategy(devices)
-    raise ValueError(f"unknown strategy '{name}' (one_device, mirrored, tpu)")
+    raise ValueError(
+        f"unknown strategy '{name}' (one_device, mirrored, multi_worker_mirrored, tpu)"
+    )
 
 
 # Strategy classes by the name `runtime.distribution_strategy` gives them.
 _STRATEGY_NAMES = {
     "OneDeviceStrategy": "one_device",
     "MirroredStrategy": "mirrored",
+    "MultiWorkerMirroredStrategy": "multi_worker_mirrored",
+    "CollectiveAllReduceStrategy": "multi_worker_mirrored",
     "TPUStrategy": "tpu",
     "_DefaultDistributionStrategy": "default",
 }
@@ -82,3 +95,29 @@ def describe_devices(strategy):
     replicas = strategy.num_replicas_in_sync
     count = "1 device" if replicas == 1 else f"{replicas} replicas"
     return f"Training on {count}: {', '.join(short)} (strategy {_STRATEGY_NAMES.get(name, name)})"
+
+
+def is_chief(strategy):
+    """Whether this process writes the run's checkpoints, summaries, PNGs and results: always on
+    one machine; in a cluster, the `chief` task (worker 0 when there is none)."""
+    return strategy.extended.should_checkpoint
+
+
+@contextlib.contextmanager
+def writable_dir(model_dir, strategy):
+    """The directory this process writes its checkpoints to: `model_dir` on the chief; on every
+    other worker a temporary directory, removed on exit.
+
+    Every worker of a `MultiWorkerMirroredStrategy` must take part in saving a checkpoint (the
+    save may run collectives), but only the chief's copy is kept, as TensorFlow's multi-worker
+    guide prescribes. All workers read checkpoints from `model_dir`.
+    """
+    if is_chief(strategy):
+        yield model_dir
+        return
+    task_id = strategy.cluster_resolver.task_id
+    path = tempfile.mkdtemp(prefix=f"tfssl-worker{task_id}-")
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)

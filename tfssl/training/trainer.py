@@ -15,7 +15,13 @@ from tfssl.files import write_json
 from tfssl.training import callbacks as callbacks_lib
 from tfssl.data import inputs
 from tfssl.training import optimization
-from tfssl.training.strategy import build_strategy, describe_devices, set_inter_op_threads
+from tfssl.training.strategy import (
+    build_strategy,
+    describe_devices,
+    is_chief,
+    set_inter_op_threads,
+    writable_dir,
+)
 
 
 def strategy_from_config(runtime_config):
@@ -145,16 +151,22 @@ def train(config, model_dir, strategy=None, initialize=None):
     earlier stages runs them first (`model.earlier_stages`, e.g. SimCLRv2's pretraining and
     fine-tuning of its teacher) and starts from what they return.
 
+    Every worker of a cluster is given the same `model_dir`: all read checkpoints from it, only
+    the chief writes there (`strategy.writable_dir`).
+
     Raises:
       NonFiniteLossError: the loss became NaN/Inf; the last good checkpoint is kept.
+      TrainingPreempted: SIGTERM arrived; a checkpoint of the step reached was saved.
     """
     config.validate()
     strategy = strategy or strategy_from_config(config.runtime)  # before any op starts TF
     logging.info(describe_devices(strategy))
     keras.utils.set_random_seed(config.runtime.seed)
     keras.mixed_precision.set_global_policy(config.runtime.mixed_precision)
-    os.makedirs(model_dir, exist_ok=True)
-    write_yaml(config, os.path.join(model_dir, "params.yaml"))
+    chief = is_chief(strategy)
+    if chief:
+        os.makedirs(model_dir, exist_ok=True)
+        write_yaml(config, os.path.join(model_dir, "params.yaml"))
     data_config, total_steps = config.task.train_data, config.trainer.train_steps
     if data_config.global_batch_size % strategy.num_replicas_in_sync:
         raise ValueError(
@@ -164,33 +176,47 @@ def train(config, model_dir, strategy=None, initialize=None):
 
     with strategy.scope():
         model = build_training_model(config, total_steps)
-    manager = checkpoint_manager(model, model_dir, config.trainer.max_to_keep)
-    if manager.latest_checkpoint:
-        manager.checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-    else:
-        initialize = initialize or model.earlier_stages(config, model_dir, strategy)
-        if initialize is not None:
-            initialize(model)
+    latest = tf.train.latest_checkpoint(model_dir)
+    with writable_dir(model_dir, strategy) as checkpoint_dir:
+        manager = checkpoint_manager(model, checkpoint_dir, config.trainer.max_to_keep)
+        if latest:
+            manager.checkpoint.restore(latest).assert_existing_objects_matched()
+        else:
+            initialize = initialize or model.earlier_stages(config, model_dir, strategy)
+            if initialize is not None:
+                initialize(model)
+        with callbacks_lib.preemption_checkpoints(strategy, manager) as on_preemption:
+            history = _train_loop(config, model, model_dir, strategy, manager, on_preemption)
+    return model, history
+
+
+def _train_loop(config, model, model_dir, strategy, manager, on_preemption):
+    """`model.fit` from the step the model is at to `trainer.train_steps`, with the run's
+    callbacks; returns the logged history."""
+    data_config, total_steps = config.task.train_data, config.trainer.train_steps
     start_step = int(model.optimizer.iterations.numpy())
     logging.info("training %s from step %d to %d", config.task.method, start_step, total_steps)
-
     num_examples = inputs.source_size(data_config)
-    dataset = strategy.distribute_datasets_from_function(
-        model.build_inputs(data_config, config.runtime.seed)
-    )
+    input_fn = model.build_inputs(data_config, config.runtime.seed)
+    if data_config.service_address:
+        input_fn = inputs.on_data_service(input_fn, data_config.service_address)
+    dataset = strategy.distribute_datasets_from_function(input_fn)
+    chief = is_chief(strategy)
     guard = callbacks_lib.StopOnNonFiniteLoss()
     progress = callbacks_lib.ProgressLogger(
         config.trainer.log_interval,
         data_config.global_batch_size,
         total_steps,
-        summary_dir=os.path.join(model_dir, "train"),
-        curve_path=os.path.join(model_dir, "training_curve.png"),
+        summary_dir=os.path.join(model_dir, "train") if chief else None,
+        curve_path=os.path.join(model_dir, "training_curve.png") if chief else None,
     )
     callbacks = [
         guard,
         callbacks_lib.CheckpointEvery(manager, config.trainer.checkpoint_interval),
         progress,
     ]
+    if on_preemption is not None:
+        callbacks.append(on_preemption)
     if config.trainer.knn_eval_every:
         callbacks.append(
             callbacks_lib.KNNProbe(
@@ -216,9 +242,10 @@ def train(config, model_dir, strategy=None, initialize=None):
     if guard.failed_step is not None:
         raise callbacks_lib.NonFiniteLossError(
             f"loss became {guard.failed_loss} at step {guard.failed_step}; training stopped. The "
-            f"last good checkpoint ({manager.latest_checkpoint or 'none'}) is kept in {model_dir}"
+            f"last good checkpoint ({tf.train.latest_checkpoint(model_dir) or 'none'}) is kept "
+            f"in {model_dir}"
         )
-    return model, progress.history
+    return progress.history
 
 
 def restore_model(config, model_dir, checkpoint=None):
@@ -240,8 +267,9 @@ def run_experiment(config, model_dir, mode="train_and_eval", strategy=None):
     `model_dir/export/`.
     """
     if mode in ("train", "train_and_eval"):
+        strategy = strategy or strategy_from_config(config.runtime)
         model, _ = train(config, model_dir, strategy)
-        if mode == "train":
+        if mode == "train" or not is_chief(strategy):  # the chief evaluates and writes results
             return {"step": int(model.optimizer.iterations.numpy())}
     else:
         model = restore_model(config, model_dir)
