@@ -24,6 +24,16 @@ import tfssl.configs.deepercluster  # noqa: F401
 import tfssl.methods.deepercluster  # noqa: F401
 import tfssl.configs.npid  # noqa: F401
 import tfssl.methods.npid  # noqa: F401
+import tfssl.configs.jigsaw  # noqa: F401
+import tfssl.methods.jigsaw  # noqa: F401
+import tfssl.configs.relative_location  # noqa: F401
+import tfssl.methods.relative_location  # noqa: F401
+import tfssl.configs.pirl  # noqa: F401
+import tfssl.methods.pirl  # noqa: F401
+import tfssl.configs.exemplar  # noqa: F401
+import tfssl.methods.exemplar  # noqa: F401
+import tfssl.configs.supcon  # noqa: F401
+import tfssl.methods.supcon  # noqa: F401
 import tfssl.configs.iic  # noqa: F401
 import tfssl.methods.iic  # noqa: F401
 import tfssl.configs.semi  # noqa: F401

@@ -1,8 +1,32 @@
 """Data settings shared by the methods that classify pseudo-labels of one lightly augmented view
 (RotNet, DeepCluster, DeeperCluster, SeLa): a random crop (and flip where the images allow it),
-no colour changes."""
+no colour changes; and the tile grid of the tile methods (jigsaw, relative location, PIRL)."""
+
+import dataclasses
+from dataclasses import dataclass
 
 from tfssl.configs import base, common
+from tfssl.data.tiles import TileGrid
+
+
+@dataclass
+class TilesConfig:
+    """The tile grid of the tile methods (`tfssl.data.tiles.TileGrid`): the view is resized to
+    `image_size`², split into `grid`×`grid` cells, and each tile is a `tile_size` crop of its
+    cell, at least `gap` pixels from its neighbours and jittered by the rest of the cell.
+    The default is the embedded one: 32 px digits upsampled to 96 px, 3×3 cells of 32 px,
+    24 px tiles with up to 8 px of jitter (the paper's tile/cell ratio, 64/85)."""
+
+    grid: int = 3
+    image_size: int = 96
+    tile_size: int = 24
+    gap: int = 0
+
+    def validate(self, path):
+        try:
+            TileGrid(**dataclasses.asdict(self)).validate()
+        except ValueError as error:
+            raise base.ConfigError(f"{path}: {error}") from None
 
 
 def light_augmentation(flip):
@@ -55,3 +79,25 @@ def embedded_clustering_setup(global_batch_size, base_learning_rate):
         **embedded_data(global_batch_size),
         **common.embedded_adamw(base_learning_rate, warmup_steps=20),
     }
+
+
+def embedded_tile_data(global_batch_size, crop_scale=(0.6, 1.0), tiles=None):
+    """One crop of the embedded digits per image, resized straight to the tile grid's
+    `image_size` (one interpolation from the 32 px render), with no flips or colour changes."""
+    size = (tiles or TilesConfig()).image_size
+    return common.embedded_data(
+        global_batch_size,
+        light_augmentation(flip=False),
+        base.ViewsConfig(num_global=1, global_size=size, global_scale=list(crop_scale)),
+    )
+
+
+def imagenet_tile_data(global_batch_size, image_size=255, crop_scale=(0.6, 1.0)):
+    """One crop of ImageNet per image at the tile grid's `image_size` (the papers' 255 px),
+    flipped at random and greyscale with probability 0.66 against chromatic-aberration cues
+    (VISSL's and Kolesnikov et al.'s jigsaw recipe)."""
+    augmentation = base.AugmentationConfig(
+        flip=True, color_jitter_strength=0.0, color_jitter_prob=0.0, grayscale_prob=0.66
+    )
+    views = base.ViewsConfig(num_global=1, global_size=image_size, global_scale=list(crop_scale))
+    return common.imagenet_data(global_batch_size, augmentation, views)

@@ -2,16 +2,14 @@
 that holds one L2-normalised embedding per image."""
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from tfssl import losses, ops
 from tfssl.data import inputs
-from tfssl.evaluation.features import extract_features
 from tfssl.losses.contrastive import at_least_float32
 from tfssl.methods.base import SelfSupervisedModel
 from tfssl.methods.builders import build_classifier, build_encoder
-from tfssl.methods.pseudo_labels import PseudoLabelCallback
+from tfssl.methods.pseudo_labels import PseudoLabelCallback, embedding_table
 from tfssl.methods.registry import register_method
 
 BANK_INITS = ("uniform", "features")
@@ -83,12 +81,22 @@ class NPID(SelfSupervisedModel):
             "num_examples": inputs.source_size(task_config.train_data),
         }
 
+    def embed(self, images, training):
+        """L2-normalised embeddings [b, D] of images [b, H, W, 3]: what the bank stores."""
+        features = self.embedding_head(self.encoder(images, training=training))
+        return tf.math.l2_normalize(at_least_float32(features), axis=-1)
+
+    def bank_cross_entropy(self, embeddings, index):
+        """(loss, accuracy) of the non-parametric softmax: cross-entropy of `npid_logits` of
+        normalised `embeddings` [b, D] against every bank row, each row's target its own image's
+        row `index` [b]; means over the global batch."""
+        logits = npid_logits(embeddings, self.memory.values, self.temperature)  # [b, N]
+        return losses.pseudo_label_cross_entropy(index, logits)
+
     def compute_batch_loss(self, data, training):
         index = data["index"]
-        features = self.embedding_head(self.encoder(data["views"][0], training=training))
-        embeddings = tf.math.l2_normalize(at_least_float32(features), axis=-1)  # [b, D]
-        logits = npid_logits(embeddings, self.memory.values, self.temperature)  # [b, N]
-        loss, accuracy = losses.pseudo_label_cross_entropy(index, logits)
+        embeddings = self.embed(data["views"][0], training)  # [b, D]
+        loss, accuracy = self.bank_cross_entropy(embeddings, index)
         if training:
             self.memory.update(index, tf.stop_gradient(embeddings))
         return loss, {"instance_acc": accuracy}
@@ -107,10 +115,9 @@ class NPID(SelfSupervisedModel):
     def fill_memory(self, dataset, step):
         """Every bank row := the current network's L2-normalised embedding of its image."""
         del step
-        features, _ = extract_features(
+        table = embedding_table(
             lambda images, training: self.embedding_head(self.encoder(images, training=training)),
             dataset,
         )
-        table = features / np.linalg.norm(features, axis=1, keepdims=True)
         self.memory.assign(table)
         return {"rows": float(len(table))}

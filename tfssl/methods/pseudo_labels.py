@@ -37,6 +37,14 @@ def clustering_features(encoder, dataset, num_examples, pca_dim):
     return tf.math.l2_normalize(pca_whiten(features, pca_dim), axis=1), labels
 
 
+def embedding_table(embed, dataset):
+    """Every training image's L2-normalised embedding, in source order: `embed(images,
+    training)` over `dataset`'s `{"image", "label"}` batches → float32 [N, E] (NPID's bank and
+    Exemplar-CNN's class directions when they start from the initial network)."""
+    features, _ = evaluation.extract_features(embed, dataset)
+    return features / np.linalg.norm(features, axis=1, keepdims=True)
+
+
 def cluster_weights(assignments, num_clusters):
     """Per-sample weights N / (k·|c_i|): each non-empty cluster's samples sum to N/k."""
     assignments = np.asarray(assignments)

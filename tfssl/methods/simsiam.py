@@ -2,7 +2,7 @@
 branch are enough to avoid collapse without negatives or a momentum encoder."""
 
 from tfssl import losses
-from tfssl.methods.base import OptimizerGroup, SelfSupervisedModel, UpdatePhase, project_views
+from tfssl.methods.base import SelfSupervisedModel, project_views
 from tfssl.methods.builders import build_encoder_and_projector, build_predictor
 from tfssl.methods.collapse import embedding_std
 from tfssl.methods.registry import register_method
@@ -47,24 +47,7 @@ class SimSiam(SelfSupervisedModel):
     def update_phases(self):
         if not self.fixed_predictor_lr:
             return super().update_phases()
-        predictor = {id(v) for v in self.predictor.trainable_variables}
-        return [
-            UpdatePhase(
-                "main",
-                self.compute_batch_loss,
-                (
-                    OptimizerGroup(
-                        "main",
-                        lambda: [v for v in self.trainable_variables if id(v) not in predictor],
-                    ),
-                    OptimizerGroup(
-                        "predictor",
-                        lambda: self.predictor.trainable_variables,
-                        learning_rate=FIXED_RATE,
-                    ),
-                ),
-            )
-        ]
+        return self.phase_with_own_group(self.predictor, "predictor", learning_rate=FIXED_RATE)
 
     def compute_pretext_loss(self, views, training):
         z_a, z_b = project_views(views[:2], self.encoder, self.projector, training)

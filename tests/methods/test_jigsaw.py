@@ -1,0 +1,63 @@
+"""Jigsaw: the loss against a NumPy cross-entropy over tile features concatenated in puzzle
+order, the order mattering, the training stream's tiles and labels, and a step on 2 replicas
+equal to one device."""
+
+import numpy as np
+import tensorflow as tf
+
+from tests.methods.tile_helpers import (
+    GLOBAL_BATCH,
+    TILE,
+    cross_entropy,
+    random_tiles,
+    tiny_tile_config,
+)
+from tests.replicas import assert_same_after_step, one_and_two, step_both
+from tfssl.training.trainer import build_training_model
+
+NUM_PERMUTATIONS = 10
+
+
+def tiny_config():
+    return tiny_tile_config("jigsaw_embedded", num_permutations=NUM_PERMUTATIONS, head_hidden_dim=8)
+
+
+def batch(seed=0):
+    return {
+        "tiles": random_tiles(9, seed),
+        "permutation": np.array([3, 0, 9, 3], np.int32),
+        "index": np.array([5, 17, 2, 40], np.int64),
+    }
+
+
+def test_loss_is_the_cross_entropy_of_features_concatenated_in_puzzle_order(float64_policy):
+    model = build_training_model(tiny_config(), total_steps=4)
+    data = batch()
+    loss, logs = model.compute_batch_loss(tf.nest.map_structure(tf.constant, data), False)
+    # Each tile on its own (inference BN: batch composition does not matter), then tile 0's
+    # features first, tile 8's last.
+    per_tile = [model.encoder(data["tiles"][:, k], training=False).numpy() for k in range(9)]
+    logits = model.permutation_head(np.stack(per_tile, axis=1), training=False).numpy()
+    expected, accuracy = cross_entropy(logits, data["permutation"])
+    np.testing.assert_allclose(float(loss), expected, rtol=1e-10)
+    np.testing.assert_allclose(float(logs["permutation_acc"]), accuracy)
+    swapped = dict(data, tiles=data["tiles"][:, [1, 0, 2, 3, 4, 5, 6, 7, 8]])
+    other, _ = model.compute_batch_loss(tf.nest.map_structure(tf.constant, swapped), False)
+    assert abs(float(other) - float(loss)) > 1e-6  # the order of the tiles is read
+
+
+def test_training_stream_yields_standardised_puzzles_with_labels_in_the_set():
+    config = tiny_config()
+    model = build_training_model(config, total_steps=4)
+    assert model.permutations.shape == (NUM_PERMUTATIONS, 9)
+    data = next(iter(model.build_inputs(config.task.train_data, 0)(tf.distribute.InputContext())))
+    assert data["tiles"].shape == (GLOBAL_BATCH, 9, TILE, TILE, 3)
+    labels = data["permutation"].numpy()
+    assert labels.min() >= 0 and labels.max() < NUM_PERMUTATIONS
+    np.testing.assert_allclose(data["tiles"].numpy().mean(axis=(2, 3, 4)), 0.0, atol=1e-4)
+
+
+def test_a_step_on_two_replicas_equals_one_device(two_replicas, float64_policy):
+    one, two = one_and_two(tiny_config(), two_replicas, total_steps=4)
+    one_logs, replica_logs = step_both(one, two, two_replicas, batch())
+    assert_same_after_step(one, two, one_logs, replica_logs)

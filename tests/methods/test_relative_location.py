@@ -1,0 +1,63 @@
+"""Relative location: the loss against a NumPy 8-way cross-entropy over (centre, neighbour)
+feature pairs, the training stream's pairs and labels, and a step on 2 replicas equal to one
+device."""
+
+import numpy as np
+import tensorflow as tf
+
+from tests.methods.tile_helpers import (
+    GLOBAL_BATCH,
+    TILE,
+    cross_entropy,
+    random_tiles,
+    tiny_tile_config,
+)
+from tests.replicas import assert_same_after_step, one_and_two, step_both
+from tfssl.training.trainer import build_training_model
+
+NUM_PAIRS = 3
+
+
+def tiny_config():
+    return tiny_tile_config("relative_location_embedded", num_pairs=NUM_PAIRS, head_hidden_dim=8)
+
+
+def batch(seed=0):
+    return {
+        "patches": random_tiles(1 + NUM_PAIRS, seed),
+        "position": np.array([[0, 4, 7], [1, 2, 3], [6, 5, 0], [7, 1, 4]], np.int32),
+        "index": np.array([5, 17, 2, 40], np.int64),
+    }
+
+
+def test_loss_is_the_cross_entropy_of_centre_neighbour_pairs(float64_policy):
+    model = build_training_model(tiny_config(), total_steps=4)
+    data = batch()
+    loss, logs = model.compute_batch_loss(tf.nest.map_structure(tf.constant, data), False)
+    features = [model.encoder(data["patches"][:, k], training=False).numpy() for k in range(4)]
+    pairs = np.stack(
+        [
+            np.stack([features[0][b], features[1 + j][b]])
+            for b in range(GLOBAL_BATCH)
+            for j in range(NUM_PAIRS)
+        ]
+    )  # [b·P, 2, D]: rows (image b, pair j), the centre's features first
+    logits = model.location_head(pairs, training=False).numpy()
+    expected, accuracy = cross_entropy(logits, data["position"].reshape(-1))
+    np.testing.assert_allclose(float(loss), expected, rtol=1e-10)
+    np.testing.assert_allclose(float(logs["location_acc"]), accuracy)
+
+
+def test_training_stream_yields_a_centre_and_distinct_neighbour_labels():
+    config = tiny_config()
+    model = build_training_model(config, total_steps=4)
+    data = next(iter(model.build_inputs(config.task.train_data, 0)(tf.distribute.InputContext())))
+    assert data["patches"].shape == (GLOBAL_BATCH, 1 + NUM_PAIRS, TILE, TILE, 3)
+    for labels in data["position"].numpy():
+        assert len(set(labels)) == NUM_PAIRS and 0 <= labels.min() and labels.max() <= 7
+
+
+def test_a_step_on_two_replicas_equals_one_device(two_replicas, float64_policy):
+    one, two = one_and_two(tiny_config(), two_replicas, total_steps=4)
+    one_logs, replica_logs = step_both(one, two, two_replicas, batch())
+    assert_same_after_step(one, two, one_logs, replica_logs)

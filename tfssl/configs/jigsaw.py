@@ -1,0 +1,73 @@
+"""Jigsaw experiments: a quick run on the embedded digits and the paper's ImageNet setting."""
+
+from dataclasses import dataclass, field
+
+from tfssl.configs import base, common, pretext
+from tfssl.configs.registry import register_experiment, register_task
+from tfssl.data.jigsaw import PERMUTATION_RULES
+
+
+@register_task("jigsaw")
+@dataclass
+class JigsawTaskConfig(base.TaskConfig):
+    """Jigsaw: `num_permutations` puzzle classes chosen by `permutation_rule` ("average": the
+    paper's maximal mean Hamming distance; "minimum": maximal minimum distance), tiles cut by
+    `tiles`, a classifier on the tile features: a `tile_dim` layer per tile (fc6), then one
+    `head_hidden_dim` layer on their concatenation (fc7). The backbone should standardise its input (`standardize_input`): tiles are
+    standardised one by one, and evaluation images then get the same statistics."""
+
+    method: str = "jigsaw"
+    num_permutations: int = 100
+    permutation_rule: str = "average"
+    tile_dim: int = 256
+    head_hidden_dim: int = 512
+    tiles: pretext.TilesConfig = field(default_factory=pretext.TilesConfig)
+
+    def validate(self, path="task"):
+        super().validate(path)
+        self.tiles.validate(f"{path}.tiles")
+        base._check_choice(f"{path}.permutation_rule", self.permutation_rule, PERMUTATION_RULES)
+        if self.num_permutations < 2 or min(self.tile_dim, self.head_hidden_dim) < 1:
+            raise base.ConfigError(
+                f"{path}: need num_permutations >= 2 and tile_dim, head_hidden_dim >= 1"
+            )
+
+
+@register_experiment("jigsaw_embedded")
+def jigsaw_embedded():
+    """The embedded backbone (standardised input) on 24 px tiles of the digits upsampled to
+    96 px (one crop of scale 0.6–1 per image), 100 permutations, batch 32 images (288 tiles),
+    AdamW."""
+    task = JigsawTaskConfig(
+        model=pretext.embedded_backbone(standardize_input=True),
+        **pretext.embedded_tile_data(global_batch_size=32),
+        **common.embedded_adamw(warmup_steps=20),
+    )
+    return common.embedded_experiment(task, train_steps=400)
+
+
+@register_experiment("jigsaw_imagenet")
+def jigsaw_imagenet():
+    """Jigsaw on ImageNet as the paper: a 255 px crop in 3×3 cells of 85 px, 64 px tiles (jitter
+    21), 1000 permutations of maximal mean Hamming distance, fc7 of 4096 units, batch 256, SGD
+    (momentum 0.9) lr 0.01, wd 5e-4, the rate ×0.1 every 100k of 350k iterations (70 epochs). ResNet-50
+    (standardised input) stands in for the AlexNet tower."""
+    global_batch = 256
+    tiles = pretext.TilesConfig(image_size=255, tile_size=64)
+    backbone = pretext.resnet50_backbone()
+    backbone.backbone.standardize_input = True
+    task = JigsawTaskConfig(
+        num_permutations=1000,
+        head_hidden_dim=4096,
+        tiles=tiles,
+        model=backbone,
+        **pretext.imagenet_tile_data(global_batch, image_size=tiles.image_size),
+        **common.sgd(
+            base_learning_rate=0.01,
+            weight_decay=5e-4,
+            type="step",
+            decay_boundaries=[100_000, 200_000, 300_000],
+            decay_rate=0.1,
+        ),
+    )
+    return common.imagenet_experiment(task, epochs=70)  # 350k iterations of 256

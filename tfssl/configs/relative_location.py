@@ -1,0 +1,76 @@
+"""Relative location experiments: a quick run on the embedded digits and the paper's ImageNet
+setting."""
+
+from dataclasses import dataclass, field
+
+from tfssl.configs import base, common, pretext
+from tfssl.configs.registry import register_experiment, register_task
+from tfssl.data.tiles import NUM_NEIGHBOURS
+
+
+@register_task("relative_location")
+@dataclass
+class RelativeLocationTaskConfig(base.TaskConfig):
+    """Relative location: `num_pairs` (centre, neighbour) pairs per image from a 3×3 grid cut by
+    `tiles`, an 8-way classifier on each pair: a `tile_dim` layer per patch (fc6), then one
+    `head_hidden_dim` layer on the pair's concatenation (fc7). The backbone should standardise its input, as for jigsaw."""
+
+    method: str = "relative_location"
+    num_pairs: int = NUM_NEIGHBOURS
+    tile_dim: int = 256
+    head_hidden_dim: int = 512
+    tiles: pretext.TilesConfig = field(default_factory=pretext.TilesConfig)
+
+    def validate(self, path="task"):
+        super().validate(path)
+        self.tiles.validate(f"{path}.tiles")
+        if self.tiles.grid != 3:
+            raise base.ConfigError(f"{path}.tiles.grid must be 3 (a centre and 8 neighbours)")
+        if (
+            not 1 <= self.num_pairs <= NUM_NEIGHBOURS
+            or min(self.tile_dim, self.head_hidden_dim) < 1
+        ):
+            raise base.ConfigError(
+                f"{path}: need num_pairs in 1..8 and tile_dim, head_hidden_dim >= 1"
+            )
+
+
+@register_experiment("relative_location_embedded")
+def relative_location_embedded():
+    """The embedded backbone (standardised input) on 24 px tiles of the digits upsampled to
+    96 px (one crop of scale 0.6–1 per image), all 8 neighbours of the centre per image, batch
+    32 images (288 tiles, 256 pairs), AdamW."""
+    task = RelativeLocationTaskConfig(
+        model=pretext.embedded_backbone(standardize_input=True),
+        **pretext.embedded_tile_data(global_batch_size=32),
+        **common.embedded_adamw(warmup_steps=20),
+    )
+    return common.embedded_experiment(task, train_steps=400)
+
+
+@register_experiment("relative_location_imagenet")
+def relative_location_imagenet():
+    """Relative location on ImageNet with the paper's patches: 96 px, at least 48 − 2·7 px apart
+    and jittered by up to 14 px (gap 48, noise ±7), i.e. 144 px cells of a 432 px crop; one
+    random neighbour per image, fc layers of 4096. ResNet-50 (standardised input) stands in for
+    the AlexNet tower, with mmselfsup's recipe for it: batch 512, SGD (momentum 0.9) lr 0.2, wd
+    1e-4, 70 epochs, the rate ×0.1 at epochs 30 and 50 (batch and milestones: verify)."""
+    global_batch = 512
+    tiles = pretext.TilesConfig(image_size=432, tile_size=96, gap=34)
+    backbone = pretext.resnet50_backbone()
+    backbone.backbone.standardize_input = True
+    epoch = common.steps_per_epoch(global_batch)
+    task = RelativeLocationTaskConfig(
+        num_pairs=1,
+        head_hidden_dim=4096,
+        tiles=tiles,
+        model=backbone,
+        **pretext.imagenet_tile_data(global_batch, image_size=tiles.image_size),
+        **common.sgd(
+            base_learning_rate=0.2,
+            weight_decay=1e-4,
+            type="step",
+            decay_boundaries=[30 * epoch, 50 * epoch],
+        ),
+    )
+    return common.imagenet_experiment(task, epochs=70)
