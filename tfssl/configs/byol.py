@@ -29,7 +29,7 @@ def byol_embedded():
 
     Per-image standardised input and horizontal flips take away the cues BYOL otherwise locks
     onto (the image's grey level, then the x position of the bright mass), and it needs 6× the
-    steps of SimCLR: at 300 steps it stays below random init (README, embedded default runs).
+    steps of SimCLR: at 300 steps it stays below random init (docs/embedded_results.md).
     """
     task = BYOLTaskConfig(
         predictor_hidden_dim=512, base_momentum=0.99, **common.embedded_bootstrap_setup()
