@@ -3,8 +3,8 @@
   python -m tfssl.benchmark --experiment=simclr_embedded [--params_override=...] \
       [--steps=N] [--what=step|pipeline|both]
 
-Prints one JSON line per measurement. `step` runs synthetic, already-augmented batches through
-the real `train_step` under the configured strategy (input pipeline excluded); `pipeline` runs the
+Prints one JSON line per measurement. `step` runs one already-augmented batch of the method's own input,
+repeated from memory, through the real `train_step` under the configured strategy (input pipeline excluded); `pipeline` runs the
 real tf.data pipeline (decode, augment, batch) with no model. Warm-up steps are excluded and the
 figure is the median of several timed windows.
 """
@@ -53,29 +53,24 @@ def median_rate(run_window, items_per_window, windows):
     return statistics.median(rates)
 
 
-def _synthetic_views(config, strategy):
-    """A distributed dataset repeating one random per-replica batch of views, held in memory."""
-    import tensorflow as tf
-
+def _repeated_batch(model, config, strategy):
+    """A distributed dataset repeating one per-replica batch of the model's own training input
+    (views, tiles, labeled + unlabeled streams: whatever the method reads), held in memory, so
+    the step is timed without the input pipeline. Also the number of views per image."""
     data = config.task.train_data
-    views = data.views
-    sizes = [views.global_size] * views.num_global + [views.local_size] * views.num_local
+    input_fn = model.build_inputs(data, config.runtime.seed)
 
     def dataset_fn(context):
-        batch = context.get_per_replica_batch_size(data.global_batch_size)
-        element = {
-            "views": tuple(
-                tf.random.uniform([batch, s, s, 3], seed=i) for i, s in enumerate(sizes)
-            ),
-            "label": tf.zeros([batch], tf.int64),
-        }
-        return tf.data.Dataset.from_tensors(element).cache().repeat()
+        return input_fn(context).take(1).cache().repeat()
 
-    return strategy.distribute_datasets_from_function(dataset_fn), len(sizes)
+    views = data.views
+    return strategy.distribute_datasets_from_function(
+        dataset_fn
+    ), views.num_global + views.num_local
 
 
 def measure_step(config, steps, windows, warmup):
-    """images/s and views/s of the real train step on synthetic batches."""
+    """images/s and views/s of the real train step on one repeated batch of its own input."""
     import keras
 
     from tfssl.training.trainer import build_training_model, strategy_from_config
@@ -84,7 +79,7 @@ def measure_step(config, steps, windows, warmup):
     keras.mixed_precision.set_global_policy(config.runtime.mixed_precision)
     with strategy.scope():
         model = build_training_model(config, total_steps=config.trainer.train_steps)
-    dataset, num_views = _synthetic_views(config, strategy)
+    dataset, num_views = _repeated_batch(model, config, strategy)
     iterator = iter(dataset)
     model.make_train_function()
     steps_per_call = config.trainer.steps_per_loop
