@@ -1,10 +1,15 @@
 """`python -m tfssl.results` on one tiny RotNet run: its JSON record, its row in the markdown
-table beside records already present (which it does not rerun), and the bar chart."""
+table beside records already present (which it does not rerun), the same table in a README's
+results block, and the bar chart."""
 
 import json
 import os
 import subprocess
 import sys
+
+import pytest
+
+from tfssl import results
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = (
@@ -36,6 +41,9 @@ def test_one_method_writes_its_record_row_and_chart(tmp_path):
     for method, top1 in (("supervised", 0.6), ("fixmatch", 0.65)):
         (results_dir / f"{method}.json").write_text(json.dumps(_semi_record(method, top1)))
     table, chart = tmp_path / "results.md", tmp_path / "results.png"
+    readme = tmp_path / "README.md"
+    start, end = results.README_MARKERS
+    readme.write_text(f"# A project\n\n{start}\nan old table\n{end}\n\n## Next section\n")
     result = subprocess.run(
         [
             sys.executable,
@@ -46,6 +54,7 @@ def test_one_method_writes_its_record_row_and_chart(tmp_path):
             f"--results_dir={results_dir}",
             f"--table={table}",
             f"--chart={chart}",
+            f"--readme={readme}",
             f"--work_dir={tmp_path / 'work'}",
         ],
         capture_output=True,
@@ -70,15 +79,27 @@ def test_one_method_writes_its_record_row_and_chart(tmp_path):
     points = {key: f"{100 * value:.1f}" for key, value in record["figures"].items()}
     base = " / ".join(f"{100 * record['random_init'][key]:.1f}" for key in ("linear", "knn", "nmi"))
     cells = rows["| rotnet"].split(" | ")
-    assert cells[1] == "self-supervised" and cells[5] == "—"
-    assert [cell.strip("*") for cell in cells[2:5]] == [points[k] for k in ("linear", "knn", "nmi")]
-    assert cells[6] == f"random init: {base}"
-    assert rows["| supervised"] == "| supervised | semi-supervised | — | — | — | 60.0 | — | — |"
-    assert rows["| fixmatch"] == (
-        "| fixmatch | semi-supervised | — | — | — | **65.0** | supervised: 60.0 | +5.0 |"
+    assert cells[1:3] == ["self-supervised", "2"] and cells[7] == "—"
+    assert [cell.strip("*") for cell in cells[4:7]] == [points[k] for k in ("linear", "knn", "nmi")]
+    assert cells[8] == f"random init: {base}"
+    assert rows["| supervised"] == (
+        "| supervised | semi-supervised | 1000 | 1m00s | — | — | — | 60.0 | — | — |"
     )
+    assert rows["| fixmatch"] == (
+        "| fixmatch | semi-supervised | 1000 | 1m00s | — | — | — | **65.0** | supervised: 60.0 "
+        "| +5.0 |"
+    )
+    readme_text = readme.read_text()
+    assert readme_text.startswith(f"# A project\n\n{start}\n| method | kind | steps | time |")
+    assert readme_text.endswith(f"{end}\n\n## Next section\n")
+    assert "an old table" not in readme_text and rows["| fixmatch"] in readme_text
     assert (
         "beats the same figure of the method's baseline by at least 3 points" in table.read_text()
     )
     assert f"- rotnet: `{TINY}`" in table.read_text()
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_readme_without_the_markers_is_named_in_the_error():
+    with pytest.raises(ValueError, match="docs/x.md needs the lines"):
+        results.replace_results_block("# no table here\n", "| a |\n", "docs/x.md")

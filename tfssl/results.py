@@ -4,7 +4,7 @@ scored against its baseline, written as a markdown table and a bar chart.
   python -m tfssl.results                        # every method not done yet, then the table
   python -m tfssl.results --methods=rotnet,fixmatch --rerun
   python -m tfssl.results --methods=simclr --params_override=trainer.train_steps=50 \
-      --results_dir=/tmp/r --table=/tmp/r.md --chart=/tmp/r.png
+      --results_dir=/tmp/r --table=/tmp/r.md --chart=/tmp/r.png --readme=
 
 Self-supervised methods are scored on their frozen encoder: linear-probe top-1, weighted-kNN
 top-1 and the NMI of k-means on the test features; their baseline is the same architecture at
@@ -14,8 +14,9 @@ the labels-only `supervised_embedded`, which is run whenever one of them is.
 
 One process runs the methods in sequence, each trained from scratch in `--work_dir/<method>`.
 Each writes `--results_dir/<method>.json` (figures, wall time, date, machine) when it finishes,
-so an interrupted run resumes with the next method; the table and the chart are always built
-from every JSON there. All methods take hours on 2 CPU cores: not part of the test suite.
+so an interrupted run resumes with the next method; the table (`--table`, and the README's
+results block) and the chart are always built from every JSON there. All methods take hours on
+2 CPU cores: not part of the test suite.
 """
 
 import datetime
@@ -41,6 +42,11 @@ flags.DEFINE_string("results_dir", "docs/results", "One <method>.json per method
 flags.DEFINE_string("table", "docs/results.md", "The markdown table, built from results_dir.")
 flags.DEFINE_string("chart", "docs/results.png", "The bar chart, built from results_dir.")
 flags.DEFINE_string(
+    "readme",
+    "README.md",
+    "A file whose results block (between README_MARKERS) is replaced by the table; empty: none.",
+)
+flags.DEFINE_string(
     "work_dir",
     os.path.join(tempfile.gettempdir(), "tfssl-results"),
     "Parent of the train dirs; a method's dir is emptied before it runs.",
@@ -52,6 +58,11 @@ SUFFIX = "_embedded"
 SELF_SUPERVISED, SEMI_SUPERVISED = "self-supervised", "semi-supervised"
 SEMI_BASELINE = "supervised"  # the labels-only run every semi-supervised method is read against
 BOLD_POINTS = 3.0
+# The lines that enclose the table in the README; everything between them is rewritten.
+README_MARKERS = (
+    "<!-- results table: written by python -m tfssl.results -->",
+    "<!-- end of results table -->",
+)
 # (record key, column title) of the figures, in table order; every figure is a fraction in [0, 1].
 METRICS = (("linear", "linear"), ("knn", "kNN"), ("nmi", "NMI"), ("classifier", "classifier"))
 
@@ -214,7 +225,8 @@ def table_row(method, records):
         cells.append(" / ".join(f"{_gain(figures[key], base[key]):+.1f}" for key in shown))
     else:
         cells += ["—", "—"]
-    return f"| {method} | {record['kind']} | " + " | ".join(cells) + " |"
+    run = [record["kind"], str(record["train_steps"]), _minutes(record["wall_seconds"])]
+    return f"| {method} | " + " | ".join(run + cells) + " |"
 
 
 def _describe_machine(machine_info):
@@ -225,26 +237,19 @@ def _describe_machine(machine_info):
     )
 
 
-def markdown(records):
-    """The results page: the table in table order, the bold rule, the dates and machines of the
-    figures, and any overrides the runs were made with."""
+def results_block(records):
+    """The table in table order, the bold rule, the dates and machines of the figures, and any
+    overrides the runs were made with: the part of the results page the README repeats."""
     methods = sorted(records, key=lambda m: table_order(m, records[m]["kind"]))
     titles = " | ".join(title for _, title in METRICS)
     lines = [
-        "# Results of the embedded defaults",
-        "",
-        "Each `<method>_embedded` default trained once (seed 0) by `python -m tfssl.results`. "
-        "Figures are top-1 in % (linear probe, kNN, own class head) and NMI × 100 of k-means on "
-        "the test features. Baselines: self-supervised methods against the same architecture at "
-        "its random initialisation (linear / kNN / NMI), semi-supervised methods against "
-        f"`{SEMI_BASELINE}_embedded` (labels only, classifier top-1).",
-        "",
-        f"| method | kind | {titles} | baseline | Δ |",
-        "|---|---|" + "---|" * (len(METRICS) + 2),
+        f"| method | kind | steps | time | {titles} | baseline | Δ |",
+        "|---|---|---|---|" + "---|" * (len(METRICS) + 2),
         *(table_row(m, records) for m in methods),
         "",
         f"**Bold**: the figure beats the same figure of the method's baseline by at least "
-        f"{BOLD_POINTS:g} points.",
+        f"{BOLD_POINTS:g} points. Time: the whole run, training and scoring (with the baseline's "
+        "scoring for a self-supervised method).",
         "",
     ]
     dates = sorted(r["date"][:10] for r in records.values())
@@ -258,6 +263,33 @@ def markdown(records):
         lines += ["", "Runs with overrides of the defaults:", ""]
         lines += [f"- {', '.join(names)}: `{text}`" for text, names in overridden.items()]
     return "\n".join(lines) + "\n"
+
+
+def markdown(records):
+    """The results page: a title, what the figures are, and `results_block`."""
+    intro = (
+        "Each `<method>_embedded` default trained once (seed 0) by `python -m tfssl.results`. "
+        "Figures are top-1 in % (linear probe, kNN, own class head) and NMI × 100 of k-means on "
+        "the test features. Baselines: self-supervised methods against the same architecture at "
+        "its random initialisation (linear / kNN / NMI), semi-supervised methods against "
+        f"`{SEMI_BASELINE}_embedded` (labels only, classifier top-1)."
+    )
+    return f"# Results of the embedded defaults\n\n{intro}\n\n{results_block(records)}"
+
+
+def replace_results_block(text, block, path):
+    """`text` with the lines between `README_MARKERS` replaced by `block`.
+
+    Raises:
+      ValueError: `text` (read from `path`) lacks either marker, or has them out of order.
+    """
+    start, end = README_MARKERS
+    head, found_start, rest = text.partition(start + "\n")
+    middle, found_end, tail = rest.partition(end)
+    if not (found_start and found_end):
+        raise ValueError(f"{path} needs the lines {start!r} and then {end!r} around its table")
+    del middle
+    return f"{head}{start}\n{block}{end}{tail}"
 
 
 def headline(record):
@@ -313,15 +345,23 @@ def progress_line(index, total, method, elapsed, durations):
     return f"[{index}/{total}] {method}: elapsed {_minutes(elapsed)}, about {left} left"
 
 
-def write_outputs(results_dir, table_path, chart_path):
-    """The table and the chart of every record in `results_dir` (nothing when it has none)."""
+def write_outputs(results_dir, table_path, chart_path, readme_path=""):
+    """The table and the chart of every record in `results_dir`, and the table into
+    `readme_path`'s results block when given (nothing when there are no records)."""
     records = load_records(results_dir)
     if not records:
         return
     with atomic_write(table_path) as tmp, open(tmp, "w") as f:
         f.write(markdown(records))
     bar_chart(records, chart_path)
-    print(f"wrote {table_path} and {chart_path} ({len(records)} methods)", flush=True)
+    written = [table_path, chart_path]
+    if readme_path:
+        with open(readme_path) as f:
+            text = replace_results_block(f.read(), results_block(records), readme_path)
+        with atomic_write(readme_path) as tmp, open(tmp, "w") as f:
+            f.write(text)
+        written.append(readme_path)
+    print(f"wrote {', '.join(written)} ({len(records)} methods)", flush=True)
 
 
 def main(argv):
@@ -346,7 +386,7 @@ def main(argv):
         write_json(record, os.path.join(FLAGS.results_dir, f"{method}.json"))
         durations.append(record["wall_seconds"])
         print(f"{method}: {json.dumps(record['figures'])} in {_minutes(durations[-1])}", flush=True)
-    write_outputs(FLAGS.results_dir, FLAGS.table, FLAGS.chart)
+    write_outputs(FLAGS.results_dir, FLAGS.table, FLAGS.chart, FLAGS.readme)
 
 
 if __name__ == "__main__":
