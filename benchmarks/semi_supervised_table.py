@@ -22,19 +22,7 @@ import time
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-METHODS = (
-    "supervised",
-    "entmin",
-    "pseudo_label",
-    "pi_model",
-    "temporal_ensembling",
-    "mean_teacher",
-    "vat",
-    "fixmatch",
-    "mixmatch",
-    "s4l",
-    "simclrv2",
-)
+sys.path.insert(0, ROOT)  # tfssl from this checkout
 
 
 def run(method, labels, seed, out_dir):
@@ -109,12 +97,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--labels", default="10", help="labels per class, comma-separated")
     parser.add_argument("--seeds", default="0,1")
-    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument(
+        "--methods", default="", help="comma-separated; empty: every semi-supervised method"
+    )
     parser.add_argument("--out_dir", required=True)
     args = parser.parse_args()
     labels = [int(n) for n in args.labels.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
-    methods = args.methods.split(",")
+    if args.methods:
+        methods = args.methods.split(",")
+    else:  # read from the registry, which imports TensorFlow: only when needed
+        from tfssl.results import semi_supervised_methods
+
+        methods = semi_supervised_methods()
     if "supervised" not in methods:
         methods.insert(0, "supervised")
     os.makedirs(args.out_dir, exist_ok=True)

@@ -91,3 +91,12 @@ def assert_same_after_step(one, two, one_logs, replica_logs):
             np.testing.assert_allclose(logs[name], value, rtol=1e-7, atol=1e-10, err_msg=name)
     for a, b in zip(one.weights, two.weights):
         np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-7, atol=1e-10, err_msg=a.path)
+
+
+def assert_step_matches_one_device(config, strategy, batch):
+    """`config`'s training model (built for its `train_steps`) on one device and on `strategy`
+    from the same weights, one step of each on the global `batch`: every logged scalar and every
+    weight agree."""
+    one, two = one_and_two(config, strategy, total_steps=config.trainer.train_steps)
+    one_logs, replica_logs = step_both(one, two, strategy, batch)
+    assert_same_after_step(one, two, one_logs, replica_logs)

@@ -1,11 +1,8 @@
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tests.test_cli import _run_python
 
 
 def test_benchmark_prints_one_json_line_per_measurement():
@@ -14,22 +11,14 @@ def test_benchmark_prints_one_json_line_per_measurement():
         "task.model.projection_head.output_dim=8,task.train_data.global_batch_size=16,"
         "task.learning_rate.warmup_steps=0"
     )
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tfssl.benchmark",
-            "--experiment=simclr_embedded",
-            f"--params_override={override}",
-            "--steps=2",
-            "--windows=2",
-            "--warmup=1",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+    result = _run_python(
+        "-m",
+        "tfssl.benchmark",
+        "--experiment=simclr_embedded",
+        f"--params_override={override}",
+        "--steps=2",
+        "--windows=2",
+        "--warmup=1",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]

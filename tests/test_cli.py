@@ -12,16 +12,18 @@ TINY = (
 )
 
 
-def _run(script, *args):
+def _run_python(*args):
+    """`python *args` in the repository root, TensorFlow's C++ logs quietened, 300 s at most;
+    the finished process with its stdout and stderr as text."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     return subprocess.run(
-        [sys.executable, os.path.join(ROOT, script), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=300,
+        [sys.executable, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300
     )
+
+
+def _run(script, *args):
+    """`_run_python` on the repository's `script` (e.g. train.py)."""
+    return _run_python(os.path.join(ROOT, script), *args)
 
 
 def test_train_on_two_cpu_replicas_then_eval(tmp_path):

@@ -3,15 +3,12 @@ table beside records already present (which it does not rerun), the same table i
 results block, and the bar chart."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
+from tests.test_cli import _run_python
 from tfssl import results
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = (
     "task.model.backbone.type=tiny,task.train_data.global_batch_size=16,"
     "task.learning_rate.warmup_steps=0,trainer.train_steps=2,trainer.log_interval=1,"
@@ -44,24 +41,16 @@ def test_one_method_writes_its_record_row_and_chart(tmp_path):
     readme = tmp_path / "README.md"
     start, end = results.README_MARKERS
     readme.write_text(f"# A project\n\n{start}\nan old table\n{end}\n\n## Next section\n")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tfssl.results",
-            "--methods=rotnet",
-            f"--params_override={TINY}",
-            f"--results_dir={results_dir}",
-            f"--table={table}",
-            f"--chart={chart}",
-            f"--readme={readme}",
-            f"--work_dir={tmp_path / 'work'}",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+    result = _run_python(
+        "-m",
+        "tfssl.results",
+        "--methods=rotnet",
+        f"--params_override={TINY}",
+        f"--results_dir={results_dir}",
+        f"--table={table}",
+        f"--chart={chart}",
+        f"--readme={readme}",
+        f"--work_dir={tmp_path / 'work'}",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "[1/1] rotnet: elapsed 0m00s, about unknown left" in result.stdout
@@ -103,3 +92,10 @@ def test_one_method_writes_its_record_row_and_chart(tmp_path):
 def test_a_readme_without_the_markers_is_named_in_the_error():
     with pytest.raises(ValueError, match="docs/x.md needs the lines"):
         results.replace_results_block("# no table here\n", "| a |\n", "docs/x.md")
+
+
+def test_semi_supervised_methods_are_read_from_the_registry_baseline_first():
+    methods = results.semi_supervised_methods()
+    assert methods[0] == results.SEMI_BASELINE and methods[1:] == sorted(methods[1:])
+    assert {"entmin", "fixmatch", "mixmatch", "s4l", "simclrv2"} <= set(methods)
+    assert not {"simclr", "rotnet"} & set(methods)  # self-supervised

@@ -93,6 +93,15 @@ def method_kind(config):
     return SEMI_SUPERVISED if isinstance(config.task, SemiSupervisedTaskConfig) else SELF_SUPERVISED
 
 
+def semi_supervised_methods():
+    """The semi-supervised methods with an `_embedded` experiment, in table order (the baseline
+    first, then the others by name): read from the registry, so a new method is never left out
+    of the tests and tables that run them all."""
+    kinds = embedded_kinds()
+    semi = [method for method, kind in kinds.items() if kind == SEMI_SUPERVISED]
+    return sorted(semi, key=lambda m: table_order(m, SEMI_SUPERVISED))
+
+
 def planned_methods(requested, kinds):
     """`requested` (all of `kinds` when empty) in table order, with the semi-supervised baseline
     added when a semi-supervised method is requested without it.

@@ -3,38 +3,33 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfssl import configs, data, ops, registry_imports  # noqa: F401
+from tests.methods.cluster_helpers import (
+    N,
+    eval_dataset,
+    indexed_source,
+    random_images,
+    training_set_of_n_images,  # noqa: F401  (an autouse fixture: importing it applies it here)
+)
+from tests.methods.tiny_configs import tiny_experiment, tiny_task
+from tfssl import ops
 from tfssl.methods.deepercluster import owned_super_classes
 from tfssl.data import inputs
 from tfssl.training.trainer import build_training_model
 from tests.replicas import run_on_replicas
 
-N, M, K, BATCH = 48, 4, 3, 8  # images, super-clusters, sub-clusters per super-cluster, batch
-
-
-@pytest.fixture(autouse=True)
-def training_set_of_n_images(monkeypatch):
-    """The models size their per-image state by the training source: here N images."""
-    monkeypatch.setattr(inputs, "source_size", lambda data_config: N)
+M, K, BATCH = 4, 3, 8  # super-clusters, sub-clusters per super-cluster, batch
 
 
 def tiny_deepercluster_config(**overrides):
-    config = configs.get_experiment("deepercluster_embedded")
-    configs.merge(
-        config,
-        {
-            "task": {
-                "num_super_clusters": M,
-                "num_sub_clusters": K,
-                "pca_dim": 8,
-                "model": {"backbone": {"type": "tiny", "sync_bn": True}},
-                "train_data": {"global_batch_size": BATCH, "shuffle_buffer": 64},
-                "learning_rate": {"warmup_steps": 0},
-            },
-            "trainer": {"train_steps": 4},
-        },
-    )
-    return configs.merge(config, overrides).validate()
+    """deepercluster_embedded on the tiny backbone with synchronised BN: M super-clusters of K
+    sub-clusters, 8 PCA dimensions, batch 8, 4 steps; `overrides` merged last."""
+    task = {
+        **tiny_task(BATCH, sync_bn=True),
+        "num_super_clusters": M,
+        "num_sub_clusters": K,
+        "pca_dim": 8,
+    }
+    return tiny_experiment("deepercluster_embedded", task, {"train_steps": 4}, overrides)
 
 
 @pytest.fixture
@@ -116,10 +111,8 @@ def test_hierarchical_kmeans_recovers_two_level_blobs():
 
 def test_recluster_targets_are_consistent_and_heads_fresh():
     model = _labelled_model()
-    rng = np.random.default_rng(2)
-    images = rng.integers(0, 256, size=(N, 32, 32, 3)).astype(np.uint8)
-    labels = np.arange(N) % 3
-    stats = model.recluster(data.eval_dataset(data.from_numpy(images, labels), 32, 16), seed=0)
+    images, labels = random_images(2)
+    stats = model.recluster(eval_dataset(images, labels), seed=0)
     super_ids, sub_ids = model.super_clusters.numpy(), model.sub_clusters.numpy()
     assert np.bincount(super_ids, minlength=M).min() >= 1 and sub_ids.max() < K
     for s in range(M):  # each super-cluster's sub-clusters are all used, by its images only
@@ -138,7 +131,7 @@ def test_pipeline_gives_each_replica_only_its_own_super_clusters(two_replicas):
     with two_replicas.scope():
         model = build_training_model(config, total_steps=1)
     images = np.zeros((N, 32, 32, 3), np.uint8)
-    source = data.from_numpy(images, np.zeros(N)).enumerate().map(lambda i, e: {**e, "index": i})
+    source = indexed_source(images, np.zeros(N))
     filters = model.replica_data_filters(2)
     batches = iter(
         two_replicas.distribute_datasets_from_function(

@@ -7,7 +7,8 @@ import pytest
 import tensorflow as tf
 
 from tests.methods.quality_helpers import train_and_probe
-from tests.replicas import assert_same_after_step, one_and_two, step_both
+from tests.methods.tiny_configs import replica_task, tiny_experiment
+from tests.replicas import assert_step_matches_one_device
 from tfssl import configs, losses, registry_imports  # noqa: F401
 from tfssl.data import inputs
 from tfssl.data.embedded import load_embedded
@@ -19,21 +20,11 @@ NUM_VIEWS = 3
 
 
 def tiny_config():
-    config = configs.get_experiment("exemplar_embedded")
-    overrides = {
-        "model": {
-            "backbone": {"type": "tiny", "sync_bn": True},
-            "projection_head": {"hidden_dim": 16, "output_dim": 8},
-        },
-        "train_data": {
-            "global_batch_size": GLOBAL_BATCH,
-            "shuffle_buffer": 64,
-            "views": {"num_global": NUM_VIEWS},
-        },
-        "optimizer": {"type": "sgd", "weight_decay": 0.0},
-        "learning_rate": {"type": "constant", "base_learning_rate": 0.1, "warmup_steps": 0},
-    }
-    return configs.merge(config, {"task": overrides, "trainer": {"train_steps": 4}}).validate()
+    """exemplar_embedded for the replica tests: the tiny projector, NUM_VIEWS views of each of
+    4 images per batch."""
+    task = replica_task(GLOBAL_BATCH, projector=True)
+    task["train_data"]["views"] = {"num_global": NUM_VIEWS}
+    return tiny_experiment("exemplar_embedded", task, {"train_steps": 4})
 
 
 def batch(seed=0):
@@ -118,9 +109,7 @@ def test_imprint_sets_each_class_direction_to_its_image_s_normalised_embedding()
 
 
 def test_a_step_on_two_replicas_equals_one_device(two_replicas, float64_policy):
-    one, two = one_and_two(tiny_config(), two_replicas, total_steps=4)
-    one_logs, replica_logs = step_both(one, two, two_replicas, batch())
-    assert_same_after_step(one, two, one_logs, replica_logs)
+    assert_step_matches_one_device(tiny_config(), two_replicas, batch())
 
 
 @pytest.mark.slow

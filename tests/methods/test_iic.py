@@ -4,25 +4,22 @@ cluster head read by evaluation is the sub-head with the lowest running loss."""
 import numpy as np
 import tensorflow as tf
 
+from tests.methods.tiny_configs import replica_task, tiny_experiment
 from tests.replicas import assert_same_after_step, one_and_two, step_both
-from tfssl import configs, registry_imports  # noqa: F401
 from tfssl.training.trainer import build_training_model
 
 GLOBAL_BATCH = 8
 
 
 def tiny_config():
-    config = configs.get_experiment("iic_embedded")
-    overrides = {
-        "model": {"backbone": {"type": "tiny", "sync_bn": True}},
-        "train_data": {"global_batch_size": GLOBAL_BATCH, "shuffle_buffer": 64},
-        "optimizer": {"type": "sgd", "weight_decay": 0.0},
-        "learning_rate": {"type": "constant", "base_learning_rate": 0.1, "warmup_steps": 0},
+    """iic_embedded for the replica tests: 3 clusters, 6 overclusters, 2 sub-heads, batch 8."""
+    task = {
+        **replica_task(GLOBAL_BATCH),
         "num_clusters": 3,
         "num_overclusters": 6,
         "num_subheads": 2,
     }
-    return configs.merge(config, {"task": overrides, "trainer": {"train_steps": 4}}).validate()
+    return tiny_experiment("iic_embedded", task, {"train_steps": 4})
 
 
 def batch(seed=0):

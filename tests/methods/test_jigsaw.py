@@ -9,10 +9,11 @@ from tests.methods.tile_helpers import (
     GLOBAL_BATCH,
     TILE,
     cross_entropy,
-    random_tiles,
+    first_training_batch,
+    tile_batch,
     tiny_tile_config,
 )
-from tests.replicas import assert_same_after_step, one_and_two, step_both
+from tests.replicas import assert_step_matches_one_device
 from tfssl.training.trainer import build_training_model
 
 NUM_PERMUTATIONS = 10
@@ -23,11 +24,7 @@ def tiny_config():
 
 
 def batch(seed=0):
-    return {
-        "tiles": random_tiles(9, seed),
-        "permutation": np.array([3, 0, 9, 3], np.int32),
-        "index": np.array([5, 17, 2, 40], np.int64),
-    }
+    return tile_batch(9, seed, permutation=np.array([3, 0, 9, 3], np.int32))
 
 
 def test_loss_is_the_cross_entropy_of_features_concatenated_in_puzzle_order(float64_policy):
@@ -47,10 +44,8 @@ def test_loss_is_the_cross_entropy_of_features_concatenated_in_puzzle_order(floa
 
 
 def test_training_stream_yields_standardised_puzzles_with_labels_in_the_set():
-    config = tiny_config()
-    model = build_training_model(config, total_steps=4)
+    model, data = first_training_batch(tiny_config())
     assert model.permutations.shape == (NUM_PERMUTATIONS, 9)
-    data = next(iter(model.build_inputs(config.task.train_data, 0)(tf.distribute.InputContext())))
     assert data["tiles"].shape == (GLOBAL_BATCH, 9, TILE, TILE, 3)
     labels = data["permutation"].numpy()
     assert labels.min() >= 0 and labels.max() < NUM_PERMUTATIONS
@@ -58,6 +53,4 @@ def test_training_stream_yields_standardised_puzzles_with_labels_in_the_set():
 
 
 def test_a_step_on_two_replicas_equals_one_device(two_replicas, float64_policy):
-    one, two = one_and_two(tiny_config(), two_replicas, total_steps=4)
-    one_logs, replica_logs = step_both(one, two, two_replicas, batch())
-    assert_same_after_step(one, two, one_logs, replica_logs)
+    assert_step_matches_one_device(tiny_config(), two_replicas, batch())

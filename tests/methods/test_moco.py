@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfssl import configs, methods, registry_imports  # noqa: F401
+from tests.methods.tiny_configs import tiny_experiment, tiny_task
+from tfssl import configs, methods
 from tfssl.training.trainer import build_training_model
 
 GLOBAL_BATCH = 8
@@ -10,25 +11,16 @@ QUEUE = 24
 
 
 def tiny_moco_config(version=2, **task):
-    """mocov{1,2}_embedded with a tiny backbone, batch 8 and a 24-key queue."""
-    config = configs.get_experiment(f"mocov{version}_embedded")
-    configs.merge(
-        config,
-        {
-            "task": {
-                "model": {
-                    "backbone": {"type": "tiny"},
-                    "projection_head": {"hidden_dim": 16, "output_dim": 8},
-                },
-                "train_data": {"global_batch_size": GLOBAL_BATCH},
-                "queue_size": QUEUE,
-                "shuffle_bn_splits": 1,
-                "learning_rate": {"type": "constant", "warmup_steps": 0},
-            },
-            "trainer": {"train_steps": 2},
-        },
+    """mocov{1,2}_embedded with a tiny backbone, batch 8, a constant rate and a 24-key queue;
+    `task` merged last."""
+    moco = {"queue_size": QUEUE, "shuffle_bn_splits": 1, "learning_rate": {"type": "constant"}}
+    return tiny_experiment(
+        f"mocov{version}_embedded",
+        tiny_task(GLOBAL_BATCH, projector=True),
+        {"train_steps": 2},
+        {"task": moco},
+        {"task": task},
     )
-    return configs.merge(config, {"task": task}).validate()
 
 
 def _views(seed):

@@ -4,8 +4,8 @@ formula, and a step on 2 replicas equal to one device (bank included)."""
 import numpy as np
 import tensorflow as tf
 
-from tests.replicas import assert_same_after_step, one_and_two, step_both
-from tfssl import configs, registry_imports  # noqa: F401
+from tests.methods.tiny_configs import replica_task, tiny_experiment
+from tests.replicas import assert_step_matches_one_device
 from tfssl.methods.npid import NPID
 from tfssl.training.trainer import build_training_model
 
@@ -13,15 +13,9 @@ GLOBAL_BATCH = 4
 
 
 def tiny_config():
-    config = configs.get_experiment("npid_embedded")
-    overrides = {
-        "model": {"backbone": {"type": "tiny", "sync_bn": True}},
-        "train_data": {"global_batch_size": GLOBAL_BATCH, "shuffle_buffer": 64},
-        "optimizer": {"type": "sgd", "weight_decay": 0.0},
-        "learning_rate": {"type": "constant", "base_learning_rate": 0.1, "warmup_steps": 0},
-        "embedding_dim": 8,
-    }
-    return configs.merge(config, {"task": overrides, "trainer": {"train_steps": 4}}).validate()
+    """npid_embedded for the replica tests: an 8-d embedding, batch 4."""
+    task = {**replica_task(GLOBAL_BATCH), "embedding_dim": 8}
+    return tiny_experiment("npid_embedded", task, {"train_steps": 4})
 
 
 def batch(seed=0):
@@ -56,9 +50,7 @@ def test_loss_and_bank_update_against_numpy(float64_policy):
 
 
 def test_a_step_on_two_replicas_equals_one_device(two_replicas, float64_policy):
-    one, two = one_and_two(tiny_config(), two_replicas, total_steps=4)
-    one_logs, replica_logs = step_both(one, two, two_replicas, batch())
-    assert_same_after_step(one, two, one_logs, replica_logs)
+    assert_step_matches_one_device(tiny_config(), two_replicas, batch())
 
 
 def test_features_bank_init_holds_each_image_s_normalised_embedding():

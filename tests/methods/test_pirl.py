@@ -9,10 +9,12 @@ from tests.methods.tile_helpers import (
     GLOBAL_BATCH,
     TILE,
     cross_entropy,
+    first_training_batch,
     random_tiles,
+    tile_batch,
     tiny_tile_config,
 )
-from tests.replicas import assert_same_after_step, one_and_two, step_both
+from tests.replicas import assert_step_matches_one_device
 from tfssl.training.trainer import build_training_model
 
 
@@ -27,11 +29,7 @@ def tiny_config(**overrides):
 
 def batch(seed=0):
     rng = np.random.default_rng(seed)
-    return {
-        "views": (rng.uniform(size=(GLOBAL_BATCH, 32, 32, 3)),),
-        "tiles": random_tiles(9, seed),
-        "index": np.array([5, 17, 2, 40], np.int64),
-    }
+    return tile_batch(9, seed, views=(rng.uniform(size=(GLOBAL_BATCH, 32, 32, 3)),))
 
 
 def normalise(x):
@@ -71,14 +69,10 @@ def test_the_tile_head_reads_the_tile_order():
 
 
 def test_training_stream_yields_the_image_view_and_its_tiles():
-    config = tiny_config()
-    model = build_training_model(config, total_steps=4)
-    data = next(iter(model.build_inputs(config.task.train_data, 0)(tf.distribute.InputContext())))
+    _, data = first_training_batch(tiny_config())
     assert [v.shape for v in data["views"]] == [(GLOBAL_BATCH, 32, 32, 3)]
     assert data["tiles"].shape == (GLOBAL_BATCH, 9, TILE, TILE, 3)
 
 
 def test_a_step_on_two_replicas_equals_one_device(two_replicas, float64_policy):
-    one, two = one_and_two(tiny_config(), two_replicas, total_steps=4)
-    one_logs, replica_logs = step_both(one, two, two_replicas, batch())
-    assert_same_after_step(one, two, one_logs, replica_logs)
+    assert_step_matches_one_device(tiny_config(), two_replicas, batch())

@@ -9,10 +9,11 @@ from tests.methods.tile_helpers import (
     GLOBAL_BATCH,
     TILE,
     cross_entropy,
-    random_tiles,
+    first_training_batch,
+    tile_batch,
     tiny_tile_config,
 )
-from tests.replicas import assert_same_after_step, one_and_two, step_both
+from tests.replicas import assert_step_matches_one_device
 from tfssl.training.trainer import build_training_model
 
 NUM_PAIRS = 3
@@ -23,11 +24,8 @@ def tiny_config():
 
 
 def batch(seed=0):
-    return {
-        "patches": random_tiles(1 + NUM_PAIRS, seed),
-        "position": np.array([[0, 4, 7], [1, 2, 3], [6, 5, 0], [7, 1, 4]], np.int32),
-        "index": np.array([5, 17, 2, 40], np.int64),
-    }
+    position = np.array([[0, 4, 7], [1, 2, 3], [6, 5, 0], [7, 1, 4]], np.int32)
+    return tile_batch(1 + NUM_PAIRS, seed, name="patches", position=position)
 
 
 def test_loss_is_the_cross_entropy_of_centre_neighbour_pairs(float64_policy):
@@ -49,15 +47,11 @@ def test_loss_is_the_cross_entropy_of_centre_neighbour_pairs(float64_policy):
 
 
 def test_training_stream_yields_a_centre_and_distinct_neighbour_labels():
-    config = tiny_config()
-    model = build_training_model(config, total_steps=4)
-    data = next(iter(model.build_inputs(config.task.train_data, 0)(tf.distribute.InputContext())))
+    _, data = first_training_batch(tiny_config())
     assert data["patches"].shape == (GLOBAL_BATCH, 1 + NUM_PAIRS, TILE, TILE, 3)
     for labels in data["position"].numpy():
         assert len(set(labels)) == NUM_PAIRS and 0 <= labels.min() and labels.max() <= 7
 
 
 def test_a_step_on_two_replicas_equals_one_device(two_replicas, float64_policy):
-    one, two = one_and_two(tiny_config(), two_replicas, total_steps=4)
-    one_logs, replica_logs = step_both(one, two, two_replicas, batch())
-    assert_same_after_step(one, two, one_logs, replica_logs)
+    assert_step_matches_one_device(tiny_config(), two_replicas, batch())

@@ -1,50 +1,28 @@
 import keras
 import numpy as np
-import pytest
 import tensorflow as tf
 
-from tfssl.data import inputs
-from tfssl import configs, data, ops, registry_imports  # noqa: F401
+from tests.methods.cluster_helpers import (
+    N,
+    eval_dataset,
+    random_images,
+    replica_train_dataset,
+    training_set_of_n_images,  # noqa: F401  (an autouse fixture: importing it applies it here)
+)
+from tests.methods.tiny_configs import tiny_experiment, tiny_task
+from tfssl import ops
 from tfssl.methods.sela import equipartition_codes, label_update_steps, random_equipartition
 from tfssl.training.trainer import build_training_model
 
-N, K, HEADS, BATCH = 48, 6, 3, 8
-
-
-@pytest.fixture(autouse=True)
-def training_set_of_n_images(monkeypatch):
-    """The models size their per-image state by the training source: here N images."""
-    monkeypatch.setattr(inputs, "source_size", lambda data_config: N)
+K, HEADS, BATCH = 6, 3, 8
 
 
 def tiny_sela_config(**overrides):
+    """sela_embedded on the tiny backbone: K labels per head, HEADS heads, batch 8, 2 steps;
+    `overrides` (nested dicts of the whole config) merged last."""
     keras.utils.set_random_seed(0)  # the models built from it start from the same weights
-    config = configs.get_experiment("sela_embedded")
-    configs.merge(
-        config,
-        {
-            "task": {
-                "num_clusters": K,
-                "num_heads": HEADS,
-                "model": {"backbone": {"type": "tiny"}},
-                "train_data": {"global_batch_size": BATCH, "shuffle_buffer": 64},
-                "learning_rate": {"warmup_steps": 0},
-            },
-            "trainer": {"train_steps": 2},
-        },
-    )
-    return configs.merge(config, overrides).validate()
-
-
-def _images(seed=0):
-    rng = np.random.default_rng(seed)
-    images = rng.integers(0, 256, size=(N, 32, 32, 3)).astype(np.uint8)
-    labels = np.arange(N) % 3
-    return images, labels
-
-
-def _eval_dataset(images, labels):
-    return data.eval_dataset(data.from_numpy(images, labels), 32, 16)
+    task = {**tiny_task(BATCH), "num_clusters": K, "num_heads": HEADS}
+    return tiny_experiment("sela_embedded", task, {"train_steps": 2}, overrides)
 
 
 def _mass_error(codes):
@@ -170,16 +148,16 @@ def test_relabel_stores_balanced_labels_and_reports_statistics():
     are scaled up to give logits that vary across images as a trained network's do."""
     model = build_training_model(tiny_sela_config(), total_steps=1)
     model.heads.kernel.assign(200.0 * model.heads.kernel)
-    images, labels = _images()
+    images, labels = random_images()
     initial = model.pseudo_labels.numpy().T  # [HEADS, N]
-    stats = model.relabel(_eval_dataset(images, labels))
+    stats = model.relabel(eval_dataset(images, labels))
     new = model.pseudo_labels.numpy().T
     assert new.shape == (HEADS, N) and (new != initial).any()
     assert stats["min_size"] >= N // K - 2 and stats["max_size"] <= N // K + 2
     # Near-hard codes (λ × logit spread ≈ 200) converge slowly: 1000 iterations leave < 1%.
     assert stats["mass_error"] < 0.01
     assert 0.0 <= stats["nmi_previous"] < 1.0 and 0.0 <= stats["nmi_labels"] <= 1.0
-    again = model.relabel(_eval_dataset(images, labels))
+    again = model.relabel(eval_dataset(images, labels))
     assert again["nmi_previous"] == 1.0  # same network, same features: the same labels
 
 
@@ -191,19 +169,13 @@ def test_relabel_in_fit_on_two_replicas_matches_one_device(two_replicas):
     with two_replicas.scope():
         model = build_training_model(config, total_steps=2)
     model.set_weights(single.get_weights())
-    images, labels = _images()
-    source = data.from_numpy(images, labels).enumerate().map(lambda i, e: {**e, "index": i})
-    spec = data.ViewSpec(num_global=1, global_size=32)
-    train = two_replicas.distribute_datasets_from_function(
-        lambda ctx: data.make_dataset(
-            source, spec, data.AugmentParams(), BATCH // 2, input_context=ctx
-        )
-    )
+    images, labels = random_images()
+    train = replica_train_dataset(two_replicas, images, labels, BATCH)
     # 2 steps of a 2-step epoch: the schedule updates before step 0 only.
-    (callback,) = model.training_callbacks(lambda: _eval_dataset(images, labels), 2)
+    (callback,) = model.training_callbacks(lambda: eval_dataset(images, labels), 2)
     history = model.fit(train, steps_per_epoch=2, epochs=1, callbacks=[callback], verbose=0)
     assert [h["step"] for h in callback.history] == [0]
     assert np.isfinite(history.history["loss"][0])
     assert 0.0 <= history.history["label_acc"][0] <= 1.0
-    single.relabel(_eval_dataset(images, labels))
+    single.relabel(eval_dataset(images, labels))
     np.testing.assert_array_equal(model.pseudo_labels.numpy(), single.pseudo_labels.numpy())

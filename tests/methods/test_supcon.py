@@ -8,7 +8,8 @@ import tensorflow as tf
 
 from tests.losses.test_supcon import supcon_reference
 from tests.methods.quality_helpers import train_and_probe
-from tests.replicas import assert_same_after_step, one_and_two, step_both
+from tests.methods.tiny_configs import replica_task, tiny_experiment
+from tests.replicas import assert_step_matches_one_device
 from tfssl import configs, data, registry_imports  # noqa: F401
 from tfssl.training.trainer import build_training_model
 
@@ -17,18 +18,10 @@ LABELS = np.array([3, 1, 3, -18], np.int64)  # rows 0 and 2 share a class; -18: 
 
 
 def tiny_config(**task):
-    config = configs.get_experiment("supcon_embedded")
-    overrides = {
-        "model": {
-            "backbone": {"type": "tiny", "sync_bn": True},
-            "projection_head": {"hidden_dim": 16, "output_dim": 8},
-        },
-        "train_data": {"global_batch_size": GLOBAL_BATCH, "shuffle_buffer": 64},
-        "optimizer": {"type": "sgd", "weight_decay": 0.0},
-        "learning_rate": {"type": "constant", "base_learning_rate": 0.1, "warmup_steps": 0},
-        **task,
-    }
-    return configs.merge(config, {"task": overrides, "trainer": {"train_steps": 4}}).validate()
+    """supcon_embedded for the replica tests: the tiny projector, batch 4; each entry of `task`
+    replaces that task field's tiny settings whole."""
+    task = {**replica_task(GLOBAL_BATCH, projector=True), **task}
+    return tiny_experiment("supcon_embedded", task, {"train_steps": 4})
 
 
 def batch(seed=0):
@@ -69,9 +62,7 @@ def test_few_label_stream_keeps_the_split_s_labels_and_gives_the_rest_classes_of
 
 
 def test_a_step_on_two_replicas_equals_one_device(two_replicas, float64_policy):
-    one, two = one_and_two(tiny_config(), two_replicas, total_steps=4)
-    one_logs, replica_logs = step_both(one, two, two_replicas, batch())
-    assert_same_after_step(one, two, one_logs, replica_logs)
+    assert_step_matches_one_device(tiny_config(), two_replicas, batch())
 
 
 @pytest.mark.slow

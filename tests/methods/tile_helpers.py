@@ -2,8 +2,10 @@
 PIRL): the tiny backbone with sync BN, SGD without weight decay, 12 px tiles of 48 px images."""
 
 import numpy as np
+import tensorflow as tf
 
-from tfssl import configs, registry_imports  # noqa: F401
+from tests.methods.tiny_configs import replica_task, tiny_experiment
+from tfssl.training.trainer import build_training_model
 
 GLOBAL_BATCH = 4
 TILE = 12
@@ -12,26 +14,32 @@ TILE = 12
 def tiny_tile_config(experiment, **task_overrides):
     """`experiment` made tiny: tiny backbone, batch 4, constant-rate SGD, 12 px tiles of 48 px
     images; `task_overrides` merged last."""
-    config = configs.get_experiment(experiment)
-    overrides = {
-        "model": {"backbone": {"type": "tiny", "sync_bn": True}},
-        "train_data": {
-            "global_batch_size": GLOBAL_BATCH,
-            "shuffle_buffer": 64,
-            "views": {"global_size": 48},
-        },
-        "optimizer": {"type": "sgd", "weight_decay": 0.0},
-        "learning_rate": {"type": "constant", "base_learning_rate": 0.1, "warmup_steps": 0},
-        "tiles": {"image_size": 48, "tile_size": TILE},
-    }
-    configs.merge(config, {"task": overrides, "trainer": {"train_steps": 4}})
-    return configs.merge(config, {"task": task_overrides}).validate()
+    task = {**replica_task(GLOBAL_BATCH), "tiles": {"image_size": 48, "tile_size": TILE}}
+    task["train_data"]["views"] = {"global_size": 48}
+    return tiny_experiment(experiment, task, {"train_steps": 4}, {"task": task_overrides})
 
 
 def random_tiles(num_tiles, seed=0):
     """Standard-normal tiles [GLOBAL_BATCH, num_tiles, TILE, TILE, 3]."""
     rng = np.random.default_rng(seed)
     return rng.normal(size=(GLOBAL_BATCH, num_tiles, TILE, TILE, 3))
+
+
+def tile_batch(num_tiles, seed=0, name="tiles", **arrays):
+    """A test batch of a tile method: `random_tiles` under `name`, the example indices of its
+    GLOBAL_BATCH images (distinct, not in order) and `arrays` (the method's labels or views)."""
+    return {
+        name: random_tiles(num_tiles, seed),
+        "index": np.array([5, 17, 2, 40], np.int64),
+        **arrays,
+    }
+
+
+def first_training_batch(config):
+    """The training model of `config` and the first batch of its training stream (seed 0)."""
+    model = build_training_model(config, total_steps=config.trainer.train_steps)
+    input_fn = model.build_inputs(config.task.train_data, 0)
+    return model, next(iter(input_fn(tf.distribute.InputContext())))
 
 
 def cross_entropy(logits, labels):

@@ -7,25 +7,13 @@ import pytest
 import tensorflow as tf
 
 from tests.replicas import assert_same_after_step, one_and_two, step_both
-from tfssl import configs, ops
+from tfssl import configs, ops, results
 from tfssl.semi.base import ramp
 from tfssl.semi.fixmatch import align_distribution
 from tfssl.semi.temporal_ensembling import bias_corrected_targets
 from tfssl.training.trainer import build_training_model
 
-METHODS = (
-    "supervised",
-    "entmin",
-    "pseudo_label",
-    "pi_model",
-    "temporal_ensembling",
-    "mean_teacher",
-    "vat",
-    "fixmatch",
-    "mixmatch",
-    "s4l",
-    "simclrv2",
-)
+METHODS = results.semi_supervised_methods()
 LABELED = 4  # global labeled batch; the unlabeled batch is μ = 2 times that per view
 
 

@@ -38,11 +38,7 @@ def jigsaw_embedded():
     """The embedded backbone (standardised input) on 24 px tiles of the digits upsampled to
     96 px (one crop of scale 0.6–1 per image), 100 permutations, batch 32 images (288 tiles),
     AdamW."""
-    task = JigsawTaskConfig(
-        model=pretext.embedded_backbone(standardize_input=True),
-        **pretext.embedded_tile_data(global_batch_size=32),
-        **common.embedded_adamw(warmup_steps=20),
-    )
+    task = JigsawTaskConfig(**pretext.embedded_tile_setup(global_batch_size=32))
     return common.embedded_experiment(task, train_steps=400)
 
 
@@ -52,20 +48,14 @@ def jigsaw_imagenet():
     21), 1000 permutations of maximal mean Hamming distance, fc7 of 4096 units, batch 256, SGD
     (momentum 0.9) lr 0.01, wd 5e-4, the rate ×0.1 every 100k of 350k iterations (70 epochs). ResNet-50
     (standardised input) stands in for the AlexNet tower."""
-    global_batch = 256
-    tiles = pretext.TilesConfig(image_size=255, tile_size=64)
-    backbone = pretext.resnet50_backbone()
-    backbone.backbone.standardize_input = True
     task = JigsawTaskConfig(
         num_permutations=1000,
         head_hidden_dim=4096,
-        tiles=tiles,
-        model=backbone,
-        **pretext.imagenet_tile_data(global_batch, image_size=tiles.image_size),
-        **common.sgd(
+        **pretext.imagenet_tile_setup(
+            global_batch_size=256,
+            tiles=pretext.TilesConfig(image_size=255, tile_size=64),
             base_learning_rate=0.01,
             weight_decay=5e-4,
-            type="step",
             decay_boundaries=[100_000, 200_000, 300_000],
             decay_rate=0.1,
         ),

@@ -1,6 +1,7 @@
 """Data settings shared by the methods that classify pseudo-labels of one lightly augmented view
 (RotNet, DeepCluster, DeeperCluster, SeLa): a random crop (and flip where the images allow it),
-no colour changes; and the tile grid of the tile methods (jigsaw, relative location, PIRL)."""
+no colour changes; and the tile grid of the tile methods (jigsaw, relative location, PIRL), with
+the runs shared by those that classify tile arrangements (jigsaw, relative location)."""
 
 import dataclasses
 from dataclasses import dataclass
@@ -62,11 +63,17 @@ def embedded_backbone(sobel=False, standardize_input=False):
     return base.ModelConfig(backbone=backbone)
 
 
-def resnet50_backbone(sobel=False):
-    """ImageNet ResNet-50 with sync BN, standing in for the papers' AlexNet (or VGG-16)."""
-    return base.ModelConfig(
-        backbone=base.BackboneConfig(type="resnet50", stem="imagenet", sync_bn=True, sobel=sobel)
+def resnet50_backbone(sobel=False, standardize_input=False):
+    """ImageNet ResNet-50 with sync BN, standing in for the papers' AlexNet (or VGG-16); `sobel`
+    and `standardize_input` as the backbone options of those names."""
+    backbone = base.BackboneConfig(
+        type="resnet50",
+        stem="imagenet",
+        sync_bn=True,
+        sobel=sobel,
+        standardize_input=standardize_input,
     )
+    return base.ModelConfig(backbone=backbone)
 
 
 def embedded_clustering_setup(global_batch_size, base_learning_rate):
@@ -101,3 +108,28 @@ def imagenet_tile_data(global_batch_size, image_size=255, crop_scale=(0.6, 1.0))
     )
     views = base.ViewsConfig(num_global=1, global_size=image_size, global_scale=list(crop_scale))
     return common.imagenet_data(global_batch_size, augmentation, views)
+
+
+def embedded_tile_setup(global_batch_size):
+    """Model, data and optimiser shared by the tile classifiers' embedded runs (jigsaw, relative
+    location), as TaskConfig fields: the embedded backbone on standardised input (the tiles are
+    standardised one by one, so evaluation images get the same statistics), one crop per image
+    at the default tile grid's size, AdamW with 20 warm-up steps."""
+    return {
+        "model": embedded_backbone(standardize_input=True),
+        **embedded_tile_data(global_batch_size),
+        **common.embedded_adamw(warmup_steps=20),
+    }
+
+
+def imagenet_tile_setup(global_batch_size, tiles, **sgd_options):
+    """Tile grid, model, data and optimiser shared by the tile classifiers' ImageNet runs
+    (jigsaw, relative location), as TaskConfig fields: `tiles`, ResNet-50 on standardised input
+    standing in for the papers' AlexNet tower, one crop per image at `tiles.image_size`, and
+    step-decayed SGD (`sgd_options`: `common.sgd`'s arguments)."""
+    return {
+        "tiles": tiles,
+        "model": resnet50_backbone(standardize_input=True),
+        **imagenet_tile_data(global_batch_size, image_size=tiles.image_size),
+        **common.sgd(type="step", **sgd_options),
+    }

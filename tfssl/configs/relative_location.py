@@ -40,11 +40,7 @@ def relative_location_embedded():
     """The embedded backbone (standardised input) on 24 px tiles of the digits upsampled to
     96 px (one crop of scale 0.6–1 per image), all 8 neighbours of the centre per image, batch
     32 images (288 tiles, 256 pairs), AdamW."""
-    task = RelativeLocationTaskConfig(
-        model=pretext.embedded_backbone(standardize_input=True),
-        **pretext.embedded_tile_data(global_batch_size=32),
-        **common.embedded_adamw(warmup_steps=20),
-    )
+    task = RelativeLocationTaskConfig(**pretext.embedded_tile_setup(global_batch_size=32))
     return common.embedded_experiment(task, train_steps=400)
 
 
@@ -56,20 +52,15 @@ def relative_location_imagenet():
     the AlexNet tower, with mmselfsup's recipe for it: batch 512, SGD (momentum 0.9) lr 0.2, wd
     1e-4, 70 epochs, the rate ×0.1 at epochs 30 and 50 (batch and milestones: verify)."""
     global_batch = 512
-    tiles = pretext.TilesConfig(image_size=432, tile_size=96, gap=34)
-    backbone = pretext.resnet50_backbone()
-    backbone.backbone.standardize_input = True
     epoch = common.steps_per_epoch(global_batch)
     task = RelativeLocationTaskConfig(
         num_pairs=1,
         head_hidden_dim=4096,
-        tiles=tiles,
-        model=backbone,
-        **pretext.imagenet_tile_data(global_batch, image_size=tiles.image_size),
-        **common.sgd(
+        **pretext.imagenet_tile_setup(
+            global_batch,
+            tiles=pretext.TilesConfig(image_size=432, tile_size=96, gap=34),
             base_learning_rate=0.2,
             weight_decay=1e-4,
-            type="step",
             decay_boundaries=[30 * epoch, 50 * epoch],
         ),
     )
