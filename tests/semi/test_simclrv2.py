@@ -31,7 +31,7 @@ def test_stages_share_the_backbone_and_the_head_width():
     assert (head.num_layers, head.hidden_dim) == (3, 8)
     assert finetune.task.head_hidden_dim == 8
     assert finetune.task.labeled.num_per_class == 2
-    assert pretrain.trainer.train_steps == 200 and finetune.trainer.train_steps == 400
+    assert pretrain.trainer.train_steps == 400 and finetune.trainer.train_steps == 400
 
 
 def test_fine_tuning_starts_from_the_first_projection_layer():
