@@ -31,7 +31,23 @@ def test_stages_share_the_backbone_and_the_head_width():
     assert (head.num_layers, head.hidden_dim) == (3, 8)
     assert finetune.task.head_hidden_dim == 8
     assert finetune.task.labeled.num_per_class == 2
-    assert pretrain.trainer.train_steps == 400 and finetune.trainer.train_steps == 400
+    assert pretrain.trainer.train_steps == 400 and finetune.trainer.train_steps == 1000
+    assert pretrain.task.train_data.global_batch_size == 64  # `pretrain_batch_size`
+    assert (
+        pretrain.task.train_data.views
+        == configs.get_experiment("simclr_embedded").task.train_data.views
+    )
+
+
+def test_zero_pretrain_batch_size_keeps_the_simclr_experiments_own():
+    config = configs.merge(tiny_config(), {"task": {"pretrain_batch_size": 0}})
+    assert pretrain_config(config).task.train_data.global_batch_size == 128
+
+
+def test_negative_stage_settings_are_rejected_by_name():
+    config = configs.merge(tiny_config(), {"task": {"pretrain_batch_size": -1}})
+    with pytest.raises(configs.ConfigError, match="pretrain_batch_size must be >= 0"):
+        config.validate()
 
 
 def test_fine_tuning_starts_from_the_first_projection_layer():

@@ -22,7 +22,8 @@ PROJECTION_LAYERS = 3
 def pretrain_config(config):
     """Stage 1: the SimCLR experiment `task.pretrain_experiment` with a 3-layer projection head
     whose hidden width is `task.head_hidden_dim`, on this run's backbone, training source (and
-    image size) and runtime, for `task.pretrain_steps` steps (0: the experiment's)."""
+    image size) and runtime, for `task.pretrain_steps` steps of `task.pretrain_batch_size` images
+    (0: the experiment's)."""
     task = config.task
     pretrain = configs.get_experiment(task.pretrain_experiment)
     pretrain.task.model.backbone = copy.deepcopy(task.model.backbone)
@@ -30,6 +31,8 @@ def pretrain_config(config):
     head.num_layers, head.hidden_dim = PROJECTION_LAYERS, task.head_hidden_dim
     fields = ("source", "tfds_name", "split", "path", "image_size")
     source = {f: getattr(task.train_data, f) for f in fields}
+    if task.pretrain_batch_size:
+        source["global_batch_size"] = task.pretrain_batch_size
     pretrain.task.train_data = dataclasses.replace(pretrain.task.train_data, **source)
     pretrain.task.eval_data = copy.deepcopy(task.eval_data)
     pretrain.runtime = copy.deepcopy(config.runtime)
