@@ -35,8 +35,8 @@ class JigsawTaskConfig(base.TaskConfig):
 
 @register_experiment("jigsaw_embedded")
 def jigsaw_embedded():
-    """The embedded backbone (standardised input) on 24 px tiles of the digits upsampled to
-    96 px (one crop of scale 0.6–1 per image), 100 permutations, batch 32 images (288 tiles),
+    """The embedded backbone (standardised input) on 8 px tiles of the 32 px digits (one
+    crop of scale 0.6–1 per image), 100 permutations, batch 32 images (288 tiles),
     AdamW."""
     task = JigsawTaskConfig(**pretext.embedded_tile_setup(global_batch_size=32))
     return common.embedded_experiment(task, train_steps=400)

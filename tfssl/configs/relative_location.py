@@ -37,8 +37,8 @@ class RelativeLocationTaskConfig(base.TaskConfig):
 
 @register_experiment("relative_location_embedded")
 def relative_location_embedded():
-    """The embedded backbone (standardised input) on 24 px tiles of the digits upsampled to
-    96 px (one crop of scale 0.6–1 per image), all 8 neighbours of the centre per image, batch
+    """The embedded backbone (standardised input) on 8 px tiles of the 32 px digits (one
+    crop of scale 0.6–1 per image), all 8 neighbours of the centre per image, batch
     32 images (288 tiles, 256 pairs), AdamW."""
     task = RelativeLocationTaskConfig(**pretext.embedded_tile_setup(global_batch_size=32))
     return common.embedded_experiment(task, train_steps=400)

@@ -25,8 +25,9 @@ class TileGrid:
     least `gap` pixels apart, on average gap + jitter, so that no edge continues from one tile
     into the next (Noroozi & Favaro; Doersch et al.).
 
-    Small images are upsampled first so that a tile holds more than a stroke fragment and fits
-    a CIFAR backbone: the embedded 32 px digits at 96 px give 3×3 cells of 32 px.
+    The defaults upsample the embedded 32 px digits to 96 px, 3×3 cells of 32 px (PIRL's
+    embedded grid); the tile classifiers' embedded runs cut the digits at their own 32 px
+    (`tfssl.configs.pretext.embedded_native_tiles`).
     """
 
     grid: int = 3
