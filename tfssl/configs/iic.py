@@ -28,10 +28,14 @@ class IICTaskConfig(base.TaskConfig):
 
 @register_experiment("iic_embedded")
 def iic_embedded():
-    """10 clusters and 50 over-clusters (the paper's MNIST setting) on the embedded backbone with
-    standardised input, two 32×32 crops (scale 0.3–1) per image, batch 128, AdamW."""
+    """10 clusters and 100 over-clusters on the embedded backbone with standardised input, two
+    32×32 crops (scale 0.3–1) per image, batch 128, AdamW. With the paper's MNIST setting of 50
+    over-clusters the linear probe read 43.0% at seed 0 (random init 41.2%); with 100, 56.6%
+    (k-means NMI 0.201 against 0.033). At seed 1 both collapse (14.6% and 12.6%, random init
+    27.9%)."""
     data = common.embedded_data(views=base.ViewsConfig(global_size=32, global_scale=[0.3, 1.0]))
     task = IICTaskConfig(
+        num_overclusters=100,
         model=base.ModelConfig(backbone=common.embedded_backbone(standardize_input=True)),
         **data,
         **common.embedded_adamw(warmup_steps=20),
