@@ -232,8 +232,8 @@ class SimCLRv2TaskConfig(SemiSupervisedTaskConfig):
         super().validate(path)
         if self.head_hidden_dim < 1 or self.distill_temperature <= 0:
             raise base.ConfigError(f"{path}: need head_hidden_dim >= 1 and distill_temperature > 0")
-        counts = ("pretrain_steps", "pretrain_batch_size", "finetune_steps", "labeled_weight")
-        negative = [name for name in counts if getattr(self, name) < 0]
+        non_negative = ("pretrain_steps", "pretrain_batch_size", "finetune_steps", "labeled_weight")
+        negative = [name for name in non_negative if getattr(self, name) < 0]
         if negative:
             raise base.ConfigError(f"{path}: {', '.join(negative)} must be >= 0")
 
