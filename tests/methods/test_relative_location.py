@@ -1,8 +1,9 @@
 """Relative location: the loss against a NumPy 8-way cross-entropy over (centre, neighbour)
 feature pairs, the training stream's pairs and labels, and a step on 2 replicas equal to one
-device."""
+device (with the encoder's batch norm in inference mode and in training mode)."""
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from tests.methods.tile_helpers import (
@@ -19,8 +20,10 @@ from tfssl.training.trainer import build_training_model
 NUM_PAIRS = 3
 
 
-def tiny_config():
-    return tiny_tile_config("relative_location_embedded", num_pairs=NUM_PAIRS, head_hidden_dim=8)
+def tiny_config(**overrides):
+    return tiny_tile_config(
+        "relative_location_embedded", num_pairs=NUM_PAIRS, head_hidden_dim=8, **overrides
+    )
 
 
 def batch(seed=0):
@@ -53,5 +56,9 @@ def test_training_stream_yields_a_centre_and_distinct_neighbour_labels():
         assert len(set(labels)) == NUM_PAIRS and 0 <= labels.min() and labels.max() <= 7
 
 
-def test_a_step_on_two_replicas_equals_one_device(two_replicas, float64_policy):
-    assert_step_matches_one_device(tiny_config(), two_replicas, batch())
+@pytest.mark.parametrize("encoder_bn_inference_mode", [True, False])
+def test_a_step_on_two_replicas_equals_one_device(
+    two_replicas, float64_policy, encoder_bn_inference_mode
+):
+    config = tiny_config(encoder_bn_inference_mode=encoder_bn_inference_mode)
+    assert_step_matches_one_device(config, two_replicas, batch())

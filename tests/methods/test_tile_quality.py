@@ -1,7 +1,6 @@
 """Each default `<method>_embedded` run of the tile methods must beat the linear probe of the
 same encoder at random init by at least 3 points. A few minutes per method on two CPU cores:
-`slow`. Jigsaw and relative location do not reach it yet (measured: both below random init),
-so they are expected failures until a recipe that transfers to whole images is found."""
+`slow`."""
 
 import pytest
 
@@ -9,21 +8,9 @@ from tests.methods.quality_helpers import train_and_probe
 from tfssl import configs
 from tfssl import registry_imports  # noqa: F401
 
-BELOW_RANDOM_INIT = pytest.mark.xfail(
-    reason="tile features probe below random init on whole 32 px digits (about 36% vs 41%)",
-    strict=False,
-)
-
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "method",
-    [
-        pytest.param("jigsaw", marks=BELOW_RANDOM_INIT),
-        pytest.param("relative_location", marks=BELOW_RANDOM_INIT),
-        "pirl",
-    ],
-)
+@pytest.mark.parametrize("method", ["jigsaw", "relative_location", "pirl"])
 def test_default_embedded_run_beats_random_init_by_three_points(tmp_path, method):
     config = configs.get_experiment(f"{method}_embedded").validate()
     _, history, trained, baseline = train_and_probe(config, str(tmp_path))

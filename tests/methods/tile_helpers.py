@@ -42,6 +42,12 @@ def first_training_batch(config):
     return model, next(iter(input_fn(tf.distribute.InputContext())))
 
 
+def encoder_statistics(model):
+    """Copies of the moving means and variances of the model's encoder (its batch norm's
+    non-trainable weights)."""
+    return [w.numpy().copy() for w in model.encoder.non_trainable_weights]
+
+
 def cross_entropy(logits, labels):
     """NumPy mean softmax cross-entropy and accuracy of logits [n, C] against labels [n]."""
     logits = np.asarray(logits, np.float64)

@@ -1,6 +1,6 @@
 """Jigsaw experiments: a quick run on the embedded digits and the paper's ImageNet setting."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tfssl.configs import base, common, pretext
 from tfssl.configs.registry import register_experiment, register_task
@@ -9,35 +9,27 @@ from tfssl.data.jigsaw import PERMUTATION_RULES
 
 @register_task("jigsaw")
 @dataclass
-class JigsawTaskConfig(base.TaskConfig):
+class JigsawTaskConfig(pretext.TileClassifierTaskConfig):
     """Jigsaw: `num_permutations` puzzle classes chosen by `permutation_rule` ("average": the
-    paper's maximal mean Hamming distance; "minimum": maximal minimum distance), tiles cut by
-    `tiles`, a classifier on the tile features: a `tile_dim` layer per tile (fc6), then one
-    `head_hidden_dim` layer on their concatenation (fc7). The backbone should standardise its input (`standardize_input`): tiles are
-    standardised one by one, and evaluation images then get the same statistics."""
+    paper's maximal mean Hamming distance; "minimum": maximal minimum distance); tiles, head and
+    batch norm as `TileClassifierTaskConfig`."""
 
     method: str = "jigsaw"
     num_permutations: int = 100
     permutation_rule: str = "average"
-    tile_dim: int = 256
-    head_hidden_dim: int = 512
-    tiles: pretext.TilesConfig = field(default_factory=pretext.TilesConfig)
 
     def validate(self, path="task"):
         super().validate(path)
-        self.tiles.validate(f"{path}.tiles")
         base._check_choice(f"{path}.permutation_rule", self.permutation_rule, PERMUTATION_RULES)
-        if self.num_permutations < 2 or min(self.tile_dim, self.head_hidden_dim) < 1:
-            raise base.ConfigError(
-                f"{path}: need num_permutations >= 2 and tile_dim, head_hidden_dim >= 1"
-            )
+        if self.num_permutations < 2:
+            raise base.ConfigError(f"{path}.num_permutations must be >= 2")
 
 
 @register_experiment("jigsaw_embedded")
 def jigsaw_embedded():
-    """The embedded backbone (standardised input) on 8 px tiles of the 32 px digits (one
-    crop of scale 0.6–1 per image), 100 permutations, batch 32 images (288 tiles),
-    AdamW."""
+    """The embedded backbone (standardised input, batch norm in inference mode) on 8 px tiles of
+    the 32 px digits (one crop of scale 0.6–1 per image), 100 permutations, batch 32 images (288
+    tiles), AdamW."""
     task = JigsawTaskConfig(**pretext.embedded_tile_setup(global_batch_size=32))
     return common.embedded_experiment(task, train_steps=400)
 

@@ -35,11 +35,13 @@ class Jigsaw(SelfSupervisedModel):
       tiles: the tile geometry, a `TileGrid`'s fields as a dict.
       num_permutations: P, the classes of the puzzle.
       permutation_rule: "average" (the paper's maximal mean Hamming distance) or "minimum".
+      encoder_bn_inference_mode: the encoder's batch norm stays in inference mode while training,
+        normalising with the statistics it holds (`encode_tiles`).
     """
 
     metric_names = ("permutation_acc",)
     components = ("encoder", "permutation_head")
-    options = ("tiles", "num_permutations", "permutation_rule")
+    options = ("tiles", "num_permutations", "permutation_rule", "encoder_bn_inference_mode")
 
     def __init__(
         self,
@@ -48,6 +50,7 @@ class Jigsaw(SelfSupervisedModel):
         tiles=None,
         num_permutations=100,
         permutation_rule="average",
+        encoder_bn_inference_mode=False,
         **kwargs,
     ):
         super().__init__(encoder, **kwargs)
@@ -55,6 +58,7 @@ class Jigsaw(SelfSupervisedModel):
         self.tiles = dict(tiles or {})
         self.num_permutations = num_permutations
         self.permutation_rule = permutation_rule
+        self.encoder_bn_inference_mode = encoder_bn_inference_mode
         self.grid = tile_grid(self.tiles)
         self.permutations = jigsaw_permutations(
             num_permutations, grid=self.grid.grid, rule=permutation_rule
@@ -92,7 +96,9 @@ class Jigsaw(SelfSupervisedModel):
         return tile_input_fn(data_config, seed, transform)
 
     def compute_batch_loss(self, data, training):
-        features = encode_tiles(self.encoder, data["tiles"], training)  # [b, grid², D]
+        features = encode_tiles(
+            self.encoder, data["tiles"], training, self.encoder_bn_inference_mode
+        )  # [b, grid², D]
         logits = self.permutation_head(features, training=training)  # [b, P]
         loss, accuracy = losses.pseudo_label_cross_entropy(data["permutation"], logits)
         return loss, {"permutation_acc": accuracy}

@@ -35,17 +35,28 @@ class RelativeLocation(SelfSupervisedModel):
         (`build_tile_head`: fc6 per patch, concatenation, fc7, fc8).
       tiles: the tile geometry, a `TileGrid`'s fields as a dict (grid must be 3).
       num_pairs: neighbours per image, 1..8.
+      encoder_bn_inference_mode: the encoder's batch norm stays in inference mode while training,
+        normalising with the statistics it holds (`encode_tiles`).
     """
 
     metric_names = ("location_acc",)
     components = ("encoder", "location_head")
-    options = ("tiles", "num_pairs")
+    options = ("tiles", "num_pairs", "encoder_bn_inference_mode")
 
-    def __init__(self, encoder, location_head, tiles=None, num_pairs=8, **kwargs):
+    def __init__(
+        self,
+        encoder,
+        location_head,
+        tiles=None,
+        num_pairs=8,
+        encoder_bn_inference_mode=False,
+        **kwargs,
+    ):
         super().__init__(encoder, **kwargs)
         self.location_head = location_head
         self.tiles = dict(tiles or {})
         self.num_pairs = num_pairs
+        self.encoder_bn_inference_mode = encoder_bn_inference_mode
         self.grid = tile_grid(self.tiles)
 
     @classmethod
@@ -79,7 +90,9 @@ class RelativeLocation(SelfSupervisedModel):
         return tile_input_fn(data_config, seed, transform)
 
     def compute_batch_loss(self, data, training):
-        features = encode_tiles(self.encoder, data["patches"], training)  # [b, 1 + P, D]
+        features = encode_tiles(
+            self.encoder, data["patches"], training, self.encoder_bn_inference_mode
+        )  # [b, 1 + P, D]
         neighbours = features[:, 1:]  # [b, P, D]
         centres = tf.broadcast_to(features[:, :1], tf.shape(neighbours))  # [b, P, D]
         pairs = tf.stack([centres, neighbours], axis=2)  # [b, P, 2, D]
