@@ -37,8 +37,8 @@ class TileClassifierTaskConfig(base.TaskConfig):
     `head_hidden_dim` layer on their concatenation, fc7), and `encoder_bn_inference_mode`: the
     encoder's batch norm stays in inference mode, normalising with its initial statistics
     throughout training (`tfssl.methods.tiles.encode_tiles`), for tiles much smaller than the
-    images it is evaluated on. The backbone should standardise its input (`standardize_input`): each tile is
-    then standardised on its own, and evaluation images get the same treatment."""
+    images it is evaluated on. The backbone should standardise its input (`standardize_input`):
+    each tile is then standardised on its own, and evaluation images get the same treatment."""
 
     tile_dim: int = 256
     head_hidden_dim: int = 512
