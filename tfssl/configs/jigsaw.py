@@ -38,8 +38,8 @@ def jigsaw_embedded():
 def jigsaw_imagenet():
     """Jigsaw on ImageNet as the paper: a 255 px crop in 3×3 cells of 85 px, 64 px tiles (jitter
     21), 1000 permutations of maximal mean Hamming distance, fc7 of 4096 units, batch 256, SGD
-    (momentum 0.9) lr 0.01, wd 5e-4, the rate ×0.1 every 100k of 350k iterations (70 epochs). ResNet-50
-    (standardised input) stands in for the AlexNet tower."""
+    (momentum 0.9) lr 0.01, wd 5e-4, the rate ×0.1 every 100k of 350k iterations (70 epochs).
+    ResNet-50 (standardised input, batch statistics) stands in for the AlexNet tower."""
     task = JigsawTaskConfig(
         num_permutations=1000,
         head_hidden_dim=4096,

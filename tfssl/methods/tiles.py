@@ -76,7 +76,8 @@ def build_tile_head(
 
 def build_tile_embedding_head(num_tiles, input_dim, output_dim, name="tile_head"):
     """PIRL's g: each tile's features projected linearly to `output_dim`, the projections
-    concatenated in tile order and projected again: [N, num_tiles, input_dim] → [N, output_dim]."""
+    concatenated in tile order and projected again:
+    [N, num_tiles, input_dim] → [N, output_dim]."""
     return keras.Sequential(
         [
             keras.Input([num_tiles, input_dim]),
