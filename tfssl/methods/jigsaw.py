@@ -6,20 +6,18 @@ parts of an object look like and where they sit."""
 from tfssl import losses
 from tfssl.data.jigsaw import jigsaw_permutations
 from tfssl.data.tiles import jigsaw_puzzle
-from tfssl.methods.base import SelfSupervisedModel
 from tfssl.methods.builders import build_encoder
 from tfssl.methods.registry import register_method
 from tfssl.methods.tiles import (
+    TileClassifier,
     build_tile_head,
-    encode_tiles,
-    tile_grid,
     tile_grid_option,
     tile_input_fn,
 )
 
 
 @register_method("jigsaw")
-class Jigsaw(SelfSupervisedModel):
+class Jigsaw(TileClassifier):
     """Jigsaw: cross-entropy of a permutation classifier on the concatenated encoder features of
     the shuffled tiles (the context-free network); `permutation_acc` is the pretext accuracy.
 
@@ -29,14 +27,11 @@ class Jigsaw(SelfSupervisedModel):
     num_permutations, rule=permutation_rule, seed=0)`, rebuilt from those options on load.
 
     Args:
-      encoder: images [N, H, W, 3] → features [N, D], shared by the tiles.
       permutation_head: [N, grid², D] tile features in puzzle order → [N, num_permutations]
         logits (`build_tile_head`: fc6 per tile, concatenation, fc7, fc8).
-      tiles: the tile geometry, a `TileGrid`'s fields as a dict.
       num_permutations: P, the classes of the puzzle.
       permutation_rule: "average" (the paper's maximal mean Hamming distance) or "minimum".
-      encoder_bn_inference_mode: the encoder's batch norm stays in inference mode while training,
-        normalising with the statistics it holds (`encode_tiles`).
+      encoder, tiles, encoder_bn_inference_mode: as `TileClassifier`.
     """
 
     metric_names = ("permutation_acc",)
@@ -53,13 +48,10 @@ class Jigsaw(SelfSupervisedModel):
         encoder_bn_inference_mode=False,
         **kwargs,
     ):
-        super().__init__(encoder, **kwargs)
+        super().__init__(encoder, tiles, encoder_bn_inference_mode, **kwargs)
         self.permutation_head = permutation_head
-        self.tiles = dict(tiles or {})
         self.num_permutations = num_permutations
         self.permutation_rule = permutation_rule
-        self.encoder_bn_inference_mode = encoder_bn_inference_mode
-        self.grid = tile_grid(self.tiles)
         self.permutations = jigsaw_permutations(
             num_permutations, grid=self.grid.grid, rule=permutation_rule
         )  # [P, grid²]
@@ -96,9 +88,7 @@ class Jigsaw(SelfSupervisedModel):
         return tile_input_fn(data_config, seed, transform)
 
     def compute_batch_loss(self, data, training):
-        features = encode_tiles(
-            self.encoder, data["tiles"], training, self.encoder_bn_inference_mode
-        )  # [b, grid², D]
+        features = self.encode(data["tiles"], training)  # [b, grid², D]
         logits = self.permutation_head(features, training=training)  # [b, P]
         loss, accuracy = losses.pseudo_label_cross_entropy(data["permutation"], logits)
         return loss, {"permutation_acc": accuracy}

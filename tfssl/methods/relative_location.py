@@ -7,36 +7,32 @@ import tensorflow as tf
 
 from tfssl import losses
 from tfssl.data.tiles import NUM_NEIGHBOURS, neighbour_pairs
-from tfssl.methods.base import SelfSupervisedModel
 from tfssl.methods.builders import build_encoder
 from tfssl.methods.registry import register_method
 from tfssl.methods.tiles import (
+    TileClassifier,
     build_tile_head,
-    encode_tiles,
-    tile_grid,
     tile_grid_option,
     tile_input_fn,
 )
 
 
 @register_method("relative_location")
-class RelativeLocation(SelfSupervisedModel):
+class RelativeLocation(TileClassifier):
     """Relative location: 8-way cross-entropy of a classifier on the (centre, neighbour)
     features, concatenated after a per-patch layer (late fusion); `location_acc` is the pretext
     accuracy.
 
     Each image gives the centre tile and `num_pairs` distinct neighbours (drawn in the tf.data
     map, `tfssl.data.tiles.neighbour_pairs`), so the centre's forward serves all its pairs:
-    8 pairs from 9 tiles, against 1 pair from 2 tiles in the paper's sampling.
+    8 pairs from 9 tiles, against 1 pair from 2 tiles in the paper's sampling (which the
+    embedded default keeps: one neighbour per image probed higher there).
 
     Args:
-      encoder: images [N, H, W, 3] → features [N, D], shared by the tiles.
       location_head: [N, 2, D] (centre, neighbour) features → [N, 8] logits
         (`build_tile_head`: fc6 per patch, concatenation, fc7, fc8).
-      tiles: the tile geometry, a `TileGrid`'s fields as a dict (grid must be 3).
       num_pairs: neighbours per image, 1..8.
-      encoder_bn_inference_mode: the encoder's batch norm stays in inference mode while training,
-        normalising with the statistics it holds (`encode_tiles`).
+      encoder, tiles, encoder_bn_inference_mode: as `TileClassifier` (the grid must be 3×3).
     """
 
     metric_names = ("location_acc",)
@@ -52,12 +48,9 @@ class RelativeLocation(SelfSupervisedModel):
         encoder_bn_inference_mode=False,
         **kwargs,
     ):
-        super().__init__(encoder, **kwargs)
+        super().__init__(encoder, tiles, encoder_bn_inference_mode, **kwargs)
         self.location_head = location_head
-        self.tiles = dict(tiles or {})
         self.num_pairs = num_pairs
-        self.encoder_bn_inference_mode = encoder_bn_inference_mode
-        self.grid = tile_grid(self.tiles)
 
     @classmethod
     def components_from_config(cls, task_config):
@@ -90,9 +83,7 @@ class RelativeLocation(SelfSupervisedModel):
         return tile_input_fn(data_config, seed, transform)
 
     def compute_batch_loss(self, data, training):
-        features = encode_tiles(
-            self.encoder, data["patches"], training, self.encoder_bn_inference_mode
-        )  # [b, 1 + P, D]
+        features = self.encode(data["patches"], training)  # [b, 1 + P, D]
         neighbours = features[:, 1:]  # [b, P, D]
         centres = tf.broadcast_to(features[:, :1], tf.shape(neighbours))  # [b, P, D]
         pairs = tf.stack([centres, neighbours], axis=2)  # [b, P, 2, D]

@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from tfssl.data import inputs
 from tfssl.data.tiles import TileGrid
+from tfssl.methods.base import SelfSupervisedModel
 from tfssl.models import layers
 
 
@@ -46,6 +47,29 @@ def encode_tiles(encoder, tiles, training, bn_inference_mode=False):
     flat = tf.reshape(tiles, tf.concat([[-1], shape[2:]], axis=0))  # [b·n, t, t, C]
     features = encoder(flat, training=training and not bn_inference_mode)  # [b·n, D]
     return tf.reshape(features, [shape[0], shape[1], features.shape[-1]])  # [b, n, D]
+
+
+class TileClassifier(SelfSupervisedModel):
+    """Base of the models that classify tile arrangements (jigsaw, relative location): their
+    tile geometry and batch-norm mode, stored as options, and the encoder's forward of tiles.
+
+    Args:
+      encoder: images [N, H, W, 3] → features [N, D], shared by the tiles.
+      tiles: the tile geometry, a `TileGrid`'s fields as a dict.
+      encoder_bn_inference_mode: the encoder's batch norm stays in inference mode while training,
+        normalising with the statistics it holds (`encode_tiles`).
+    """
+
+    def __init__(self, encoder, tiles=None, encoder_bn_inference_mode=False, **kwargs):
+        super().__init__(encoder, **kwargs)
+        self.tiles = dict(tiles or {})
+        self.encoder_bn_inference_mode = encoder_bn_inference_mode
+        self.grid = tile_grid(self.tiles)
+
+    def encode(self, tiles, training):
+        """`encode_tiles` with this model's encoder and batch-norm mode: [b, n, t, t, C] →
+        [b, n, D]."""
+        return encode_tiles(self.encoder, tiles, training, self.encoder_bn_inference_mode)
 
 
 def build_tile_head(
