@@ -48,7 +48,7 @@ def test_ema_teacher_freezes_copies_and_follows_the_cosine_schedule():
     online.set_weights([w + 1.0 for w in online.get_weights()])
     teacher.update(step=0, total_steps=11)  # τ = 0.9 at the first step
     for b, t in zip(before, target.get_weights()):
-        np.testing.assert_allclose(t, b + 0.1, rtol=1e-6)
+        np.testing.assert_allclose(t, b + 0.1, rtol=1e-6, atol=1e-6)
     assert float(teacher.momentum(10, 11)) == 1.0
     assert float(EMATeacher([online], [_dense("t2")], 0.99).momentum(5, 11)) == np.float32(0.99)
 
