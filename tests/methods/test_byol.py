@@ -46,3 +46,27 @@ def test_each_step_moves_the_target_by_the_scheduled_momentum():
             np.testing.assert_allclose(target, m * old + (1 - m) * online, rtol=1e-5, atol=1e-6)
     # The online network moved away from its initial copy, so the first steps did mix weights.
     assert any(not np.allclose(o, t) for o, t in _online_and_target(model))
+
+
+@pytest.mark.parametrize("output_bn", ["none", "plain"])
+def test_both_projectors_end_in_the_configured_batch_norm(output_bn):
+    """`projector_output_bn` "plain" ends the online and the target projector in a BN without β
+    or γ: in training mode each output dimension has mean 0 and variance 1 over the batch."""
+    model = build_training_model(
+        tiny_config("byol", task={"projector_output_bn": output_bn}), total_steps=TOTAL_STEPS
+    )
+    features = np.random.default_rng(1).normal(size=(16, model.encoder.output_shape[-1]))
+    for projector in (model.projector, model.target_projector):
+        z = projector(tf.constant(features, tf.float32), training=True).numpy()
+        normalised = np.allclose(z.mean(0), 0.0, atol=1e-5) and np.allclose(
+            z.var(0), 1.0, atol=1e-2
+        )
+        assert normalised is (output_bn == "plain")
+        assert not any(w.path.endswith(("gamma", "beta")) for w in projector.layers[-1].weights)
+
+
+def test_unknown_projector_output_bn_names_the_key():
+    from tfssl.configs.base import ConfigError
+
+    with pytest.raises(ConfigError, match=r"task\.projector_output_bn='batch'"):
+        tiny_config("byol", task={"projector_output_bn": "batch"}).validate()

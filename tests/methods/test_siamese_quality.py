@@ -1,6 +1,5 @@
 """Each default `<method>_embedded` run of BYOL, SimSiam and Barlow Twins must beat a random-init
-encoder's linear probe without collapsing. A few minutes per method on two CPU cores (BYOL's
-2400-step default about half an hour): `slow`."""
+encoder's linear probe without collapsing. A few minutes per method on two CPU cores: `slow`."""
 
 import pytest
 

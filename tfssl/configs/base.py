@@ -15,6 +15,10 @@ class ConfigError(ValueError):
     """An experiment configuration that cannot be used as written."""
 
 
+# `tfssl.models.mlp`'s output_bn: the BN after a projector's last Dense, or none.
+PROJECTOR_OUTPUT_BN = ("none", "affine", "center", "plain")
+
+
 def _check_choice(path, value, choices):
     if value not in choices:
         raise ConfigError(f"{path}={value!r} is not one of {sorted(choices)}")

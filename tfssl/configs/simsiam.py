@@ -22,10 +22,9 @@ class SimSiamTaskConfig(base.TaskConfig):
         super().validate(path)
         if self.predictor_hidden_dim < 1:
             raise base.ConfigError(f"{path}.predictor_hidden_dim must be >= 1")
-        if self.projector_output_bn not in ("none", "affine", "center", "plain"):
-            raise base.ConfigError(
-                f"{path}.projector_output_bn={self.projector_output_bn!r} is unknown"
-            )
+        base._check_choice(
+            f"{path}.projector_output_bn", self.projector_output_bn, base.PROJECTOR_OUTPUT_BN
+        )
 
 
 @register_experiment("simsiam_embedded")

@@ -49,9 +49,10 @@ class BYOL(SelfSupervisedModel):
     @classmethod
     def components_from_config(cls, task_config):
         model_config = task_config.model
-        encoder, projector = build_encoder_and_projector(model_config, output_bn="none")
+        output_bn = task_config.projector_output_bn
+        encoder, projector = build_encoder_and_projector(model_config, output_bn=output_bn)
         target_encoder, target_projector = build_encoder_and_projector(
-            model_config, output_bn="none", name="target_projector"
+            model_config, output_bn=output_bn, name="target_projector"
         )
         predictor = build_predictor(
             model_config.projection_head.output_dim, task_config.predictor_hidden_dim, model_config
