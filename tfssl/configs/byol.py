@@ -43,7 +43,7 @@ def byol_embedded():
         predictor_hidden_dim=512,
         base_momentum=0.99,
         projector_output_bn="plain",
-        **common.embedded_bootstrap_setup(blur=True),
+        **common.embedded_bootstrap_setup(),
     )
     return common.embedded_experiment(task, train_steps=600, checkpoint_interval=200)
 

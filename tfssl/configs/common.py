@@ -146,16 +146,11 @@ def sgd(base_learning_rate, weight_decay, scaling="none", **learning_rate_option
     }
 
 
-def embedded_bootstrap_setup(blur=False):
+def embedded_bootstrap_setup():
     """Data, model and optimiser shared by BYOL's and SimSiam's embedded runs: per-image
-    standardised input and horizontal flips (and `blurred_embedded_data`'s blur when `blur`), a
-    2-layer 512→128 projector, AdamW 2e-3 (weight decay 1e-4, 30 warm-up steps), as TaskConfig
-    fields."""
-    if blur:
-        data = blurred_embedded_data(views=None)
-    else:
-        augmentation = base.AugmentationConfig(flip=True, color_jitter_strength=0.5)
-        data = embedded_data(augmentation=augmentation)
+    standardised input, `blurred_embedded_data`'s flips and blur, a 2-layer 512→128 projector,
+    AdamW 2e-3 (weight decay 1e-4, 30 warm-up steps), as TaskConfig fields."""
+    data = blurred_embedded_data(views=None)
     model = embedded_model(hidden_dim=512, output_dim=128, num_layers=2, standardize_input=True)
     return {"model": model, **data, **embedded_adamw()}
 

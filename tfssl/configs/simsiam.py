@@ -37,13 +37,13 @@ def simsiam_embedded():
     with it, 52.5% and 52.1% at seed 0, though it still collapses at seeds 1 and 2
     (docs/embedded_results.md). The paper's shape (3-layer projector as wide as its output,
     bottleneck predictor) left the backbone below random init here whatever the optimizer,
-    and SGD with this head did too. The predictor follows the same
-    decaying rate as the rest (`fixed_predictor_lr` off).
+    and SGD with this head did too. The predictor follows the same decaying rate as the rest
+    (`fixed_predictor_lr` off).
     """
     task = SimSiamTaskConfig(
         predictor_hidden_dim=512,
         fixed_predictor_lr=False,
-        **common.embedded_bootstrap_setup(blur=True),
+        **common.embedded_bootstrap_setup(),
     )
     return common.embedded_experiment(task, train_steps=400)
 

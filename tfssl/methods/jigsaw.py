@@ -36,7 +36,7 @@ class Jigsaw(TileClassifier):
 
     metric_names = ("permutation_acc",)
     components = ("encoder", "permutation_head")
-    options = ("tiles", "num_permutations", "permutation_rule", "encoder_bn_inference_mode")
+    options = TileClassifier.options + ("num_permutations", "permutation_rule")
 
     def __init__(
         self,

@@ -37,7 +37,7 @@ class RelativeLocation(TileClassifier):
 
     metric_names = ("location_acc",)
     components = ("encoder", "location_head")
-    options = ("tiles", "num_pairs", "encoder_bn_inference_mode")
+    options = TileClassifier.options + ("num_pairs",)
 
     def __init__(
         self,

@@ -60,6 +60,8 @@ class TileClassifier(SelfSupervisedModel):
         normalising with the statistics it holds (`encode_tiles`).
     """
 
+    options = ("tiles", "encoder_bn_inference_mode")
+
     def __init__(self, encoder, tiles=None, encoder_bn_inference_mode=False, **kwargs):
         super().__init__(encoder, **kwargs)
         self.tiles = dict(tiles or {})
