@@ -70,3 +70,18 @@ def test_unknown_projector_output_bn_names_the_key():
 
     with pytest.raises(ConfigError, match=r"task\.projector_output_bn='batch'"):
         tiny_config("byol", task={"projector_output_bn": "batch"}).validate()
+
+
+def test_a_step_with_output_bn_on_two_replicas_equals_one_device(two_replicas, float64_policy):
+    """With synchronised BN (backbone and both projectors' output BN) one step on 2 replicas,
+    each on half the global batch, equals one device on all of it: loss, momentum, and every
+    online and target weight."""
+    from tests.replicas import assert_step_matches_one_device
+
+    config = tiny_config(
+        "byol",
+        task={"projector_output_bn": "plain", "model": {"backbone": {"sync_bn": True}}},
+    )
+    rng = np.random.default_rng(2)
+    views = tuple(rng.uniform(size=(8, 32, 32, 3)) for _ in range(2))
+    assert_step_matches_one_device(config, two_replicas, {"views": views})
